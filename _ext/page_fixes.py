@@ -1,0 +1,43 @@
+"""Fix two defects of Jupyter Book 1's default pages at their source.
+
+1. **Duplicated inline scripts.** ``sphinx-thebe`` and ``sphinx-togglebutton``
+   register inline ``<script>`` bodies with ``filename=None`` after the HTML
+   builder has initialised its assets; Sphinx then keeps both the
+   ``None``-named copy and the ``''``-named copy it re-reads from its
+   registry, so each body is emitted twice. The second
+   ``const THEBE_JS_URL = ...`` is a page error ("Identifier 'THEBE_JS_URL'
+   has already been declared"). We drop exact duplicates, comparing filenames
+   with ``None`` and ``''`` identified.
+2. **Empty theme mode.** ``pydata-sphinx-theme``'s ``layout.html`` writes
+   ``data-default-mode="{{ default_mode }}"``, but no theme option or context
+   variable of that name exists any more (pydata-sphinx-theme 0.17 with
+   sphinx-book-theme 1.3), so the attribute is empty and the theme's script
+   logs "Got invalid theme mode" on every page. We put ``default_mode`` in the
+   page context: ``light`` (figures have white backgrounds); readers can still
+   switch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sphinx.application import Sphinx
+
+
+def _fix_page(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    context.setdefault("default_mode", "light")
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for js in context.get("script_files", []):
+        key = (js.filename or "", js.priority, tuple(sorted(js.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"] = unique
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("html-page-context", _fix_page, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

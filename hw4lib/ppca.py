@@ -1,0 +1,632 @@
+"""Chapter 3: EM for probabilistic PCA.
+
+The homework's model (chapter 3, eq. (ch3-eq-model)) has a scalar latent and
+no mean term,
+
+    z ~ N(0, 1),    x | z ~ N(z u, sigma2 I),    x, u in R^D,
+
+so that x ~ N(0, u u^T + sigma2 I) (eq. (ch3-eq-marginal)). The functions
+``ppca_*`` implement that model exactly as stated: they do **not** center the
+data. The estimator :class:`PPCA` is the general model of Tipping and Bishop
+(1999), x = W z + mean + noise with a ``q``-dimensional latent; it centers the
+data as scikit-learn's ``PCA`` does and can learn the noise variance.
+
+Every computation costs O(N D q): the D x D covariance is never formed; its
+determinant and inverse go through the matrix determinant lemma and the
+Woodbury identity (eq. (ch3-eq-loglik)).
+
+References
+----------
+.. [TB99] M. E. Tipping and C. M. Bishop, "Probabilistic principal component
+   analysis", J. R. Statist. Soc. B 61(3):611-622, 1999.
+.. [PRML] C. M. Bishop, *Pattern Recognition and Machine Learning*, 2006,
+   section 12.2.
+.. [R97] S. Roweis, "EM algorithms for PCA and SPCA", NIPS 10, 1998.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import FloatArray, as_float_array, as_int, as_positive_float
+
+__all__ = [
+    "ConvergenceWarning",
+    "NotFittedError",
+    "EMResult",
+    "PPCA",
+    "ppca_posterior",
+    "ppca_m_step",
+    "ppca_log_likelihood",
+    "ppca_em",
+    "ppca_closed_form",
+]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at ``max_iter`` before meeting its tolerance (as in scikit-learn)."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A :class:`PPCA` method that needs a fitted model was called before ``fit``."""
+
+
+@dataclass(frozen=True)
+class EMResult:
+    """The outcome of :func:`ppca_em`.
+
+    Attributes
+    ----------
+    u : ndarray of shape (D,)
+        The last iterate (the one whose log-likelihood is ``log_likelihood[-1]``).
+    log_likelihood : ndarray of shape (n_iter + 1,)
+        ``log_likelihood[k]`` is the log-likelihood after ``k`` EM updates; the
+        first entry is at ``u0``. EM guarantees it never decreases.
+    n_iter : int
+        The number of EM updates performed.
+    converged : bool
+        Whether the tolerance was met before ``max_iter`` updates.
+    """
+
+    u: FloatArray
+    log_likelihood: FloatArray
+    n_iter: int
+    converged: bool
+
+
+# --------------------------------------------------------------------------- validation
+def _check_data(X: Any, name: str = "X", min_samples: int = 1) -> FloatArray:
+    Xa = as_float_array(X, name, ndim=2)
+    if Xa.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} must have at least {min_samples} samples (rows), got shape {Xa.shape}"
+        )
+    return Xa
+
+
+def _check_n_components(n_components: Any, n_features: int) -> int:
+    q = as_int(n_components, "n_components", minimum=1)
+    if q >= n_features:
+        raise ValueError(
+            f"n_components must be < the number of features D={n_features}, got {q}"
+        )
+    return q
+
+
+def _flip_signs(W: FloatArray) -> FloatArray:
+    """Make the largest-magnitude entry of every column of ``W`` non-negative."""
+    idx = np.argmax(np.abs(W), axis=0)
+    signs = np.sign(W[idx, np.arange(W.shape[1])])
+    signs[signs == 0] = 1.0
+    out: FloatArray = W * signs
+    return out
+
+
+def _canonical(W: FloatArray) -> FloatArray:
+    """Remove the rotation freedom of ``W``: orthogonal columns, decreasing norms, signs fixed.
+
+    ``W R`` (``R`` orthogonal) gives the same model (chapter 3, eq.
+    (ch3-eq-rotation)); ``W = U S V^T`` is replaced by ``U S``.
+    """
+    U, S, _ = np.linalg.svd(W, full_matrices=False)
+    return _flip_signs(U * S)
+
+
+# --------------------------------------------------------------------------- scalar latent
+def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]:
+    """E-step of the homework model: the posterior moments of ``z`` given each ``x``.
+
+    Implements chapter 3, eq. (ch3-eq-posterior): ``p(z | x) = N(u^T x / M,
+    sigma2 / M)`` with ``M = sigma2 + u^T u``, so ``m = u^T x / M`` and
+    ``s = sigma2 / M + m**2`` (Bishop, PRML eqs. 12.42 and 12.55 with ``W = u``).
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+        The data, one sample per row (not centered: the model has no mean).
+    u : array_like of shape (D,)
+        The loading vector.
+    sigma2 : float
+        The noise variance, > 0.
+
+    Returns
+    -------
+    m : ndarray of shape (N,)
+        ``E[z_i | x_i]``.
+    s : ndarray of shape (N,)
+        ``E[z_i**2 | x_i]``.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma2 <= 0``, the shapes do not match, or an input is not finite.
+
+    References
+    ----------
+    Tipping and Bishop (1999), eqs. (25)-(26); Bishop (2006), section 12.2.2.
+
+    Examples
+    --------
+    >>> m, s = ppca_posterior([[2.0, 0.0]], [1.0, 0.0], 1.0)
+    >>> float(m[0]), float(s[0])
+    (1.0, 1.5)
+    """
+    Xa = _check_data(X)
+    ua = as_float_array(u, "u", shape=(Xa.shape[1],))
+    s2 = as_positive_float(sigma2, "sigma2")
+    M = s2 + float(ua @ ua)
+    m = (Xa @ ua) / M
+    return m, s2 / M + m * m
+
+
+def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
+    """M-step of the homework model: ``u = sum_i m_i x_i / sum_i s_i``.
+
+    Implements chapter 3, eq. (ch3-eq-mstep), the maximiser of the expected
+    complete-data log-likelihood (Bishop, PRML eq. 12.56 with ``W = u``).
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+        The data.
+    m, s : array_like of shape (N,)
+        ``E[z_i | x_i]`` and ``E[z_i**2 | x_i]`` from :func:`ppca_posterior`;
+        ``s`` must be positive and at least ``m**2`` (a second moment).
+
+    Returns
+    -------
+    u : ndarray of shape (D,)
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, an input is not finite, some ``s_i <= 0``
+        or some ``s_i < m_i**2``.
+
+    References
+    ----------
+    Tipping and Bishop (1999), eq. (27); Dempster, Laird and Rubin (1977).
+
+    Examples
+    --------
+    >>> ppca_m_step([[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0], [2.0, 2.0]).tolist()
+    [1.0, 1.5]
+    """
+    Xa = _check_data(X)
+    n = Xa.shape[0]
+    ma = as_float_array(m, "m", shape=(n,))
+    sa = as_float_array(s, "s", shape=(n,))
+    if np.any(sa <= 0):
+        raise ValueError(f"s = E[z^2 | x] must be > 0 everywhere; got min(s) = {sa.min():.3g}")
+    if np.any(sa < ma * ma * (1.0 - 1e-12)):
+        raise ValueError("s = E[z^2 | x] must be >= m^2 = E[z | x]^2 (a second moment)")
+    out: FloatArray = (Xa.T @ ma) / float(sa.sum())
+    return out
+
+
+def _loglik(n: int, d: int, sumsq: float, proj_sq: float, logdet: float, sigma2: float) -> float:
+    """sum_i log N(x_i; 0, C) from sum ||x_i||^2, sum x_i^T W M^-1 W^T x_i and log det C."""
+    quad = (sumsq - proj_sq) / sigma2
+    return float(-0.5 * (n * d * _LOG_2PI + n * logdet + quad))
+
+
+def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
+    """``sum_i log N(x_i; 0, u u^T + sigma2 I)`` in O(N D), without a D x D matrix.
+
+    Implements chapter 3, eq. (ch3-eq-loglik): by the matrix determinant lemma
+    ``log det C = (D - 1) log sigma2 + log M`` and by Woodbury
+    ``x^T C^-1 x = (||x||^2 - (u^T x)^2 / M) / sigma2``, ``M = sigma2 + u^T u``.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+    u : array_like of shape (D,)
+    sigma2 : float, > 0
+
+    Returns
+    -------
+    float
+        The total log-likelihood of the data (not the mean).
+
+    Raises
+    ------
+    ValueError
+        If ``sigma2 <= 0``, the shapes do not match, or an input is not finite.
+
+    References
+    ----------
+    Tipping and Bishop (1999), eq. (4) and appendix; Bishop (2006), eq. 12.44.
+
+    Examples
+    --------
+    >>> round(ppca_log_likelihood([[0.0, 0.0]], [0.0, 0.0], 1.0), 6)  # -log(2 pi)
+    -1.837877
+    """
+    Xa = _check_data(X)
+    n, d = Xa.shape
+    ua = as_float_array(u, "u", shape=(d,))
+    s2 = as_positive_float(sigma2, "sigma2")
+    M = s2 + float(ua @ ua)
+    a = Xa @ ua
+    sumsq = float(np.einsum("ij,ij->", Xa, Xa))
+    return _loglik(n, d, sumsq, float(a @ a) / M, (d - 1) * np.log(s2) + np.log(M), s2)
+
+
+def ppca_em(
+    X: Any, sigma2: Any, u0: Any = None, max_iter: int = 1000, tol: float = 1e-10
+) -> EMResult:
+    """EM for the homework model: alternate eqs. (ch3-eq-posterior) and (ch3-eq-mstep).
+
+    Each iteration costs two passes over the data, O(N D). The log-likelihood
+    (eq. (ch3-eq-loglik)) is recorded after every update at no extra cost: it
+    reuses the projections ``X u`` of the next E-step.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+        The data, N >= 2 (not centered: the model has no mean).
+    sigma2 : float
+        The fixed noise variance, > 0.
+    u0 : array_like of shape (D,), optional
+        The starting point. Default: a standard normal draw from
+        ``np.random.default_rng(0)``, rescaled to the norm
+        ``sqrt(sum_i ||x_i||^2 / N)``. ``u0 = 0`` is a fixed point of EM.
+    max_iter : int, default 1000
+        The largest number of EM updates.
+    tol : float, default 1e-10
+        Stop when an update raises the log-likelihood by at most
+        ``tol * |log-likelihood|`` (a relative criterion; round-off that makes
+        the change slightly negative also stops it).
+
+    Returns
+    -------
+    EMResult
+        ``u`` is the last iterate, with the sign of its largest-magnitude
+        entry made positive (``u`` and ``-u`` are the same model).
+
+    Raises
+    ------
+    ValueError
+        For bad inputs (see :func:`ppca_posterior`) or fewer than 2 samples.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If ``max_iter`` updates did not meet ``tol``.
+
+    References
+    ----------
+    Dempster, Laird and Rubin (1977); Tipping and Bishop (1999), section 3.2;
+    Bishop (2006), section 12.2.2.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((500, 1)) * [3.0, 0.0] + rng.standard_normal((500, 2))
+    >>> res = ppca_em(X, sigma2=1.0)
+    >>> bool(res.converged), bool(np.all(np.diff(res.log_likelihood) > -1e-9))
+    (True, True)
+    """
+    Xa = _check_data(X, min_samples=2)
+    n, d = Xa.shape
+    s2 = as_positive_float(sigma2, "sigma2")
+    n_max = as_int(max_iter, "max_iter", minimum=1)
+    rtol = as_positive_float(tol, "tol")
+    sumsq = float(np.einsum("ij,ij->", Xa, Xa))
+    u: FloatArray
+    if u0 is None:
+        u = np.random.default_rng(0).standard_normal((d,))
+        u = u * float(np.sqrt(sumsq / n) / np.linalg.norm(u))
+    else:
+        u = as_float_array(u0, "u0", shape=(d,)).copy()
+    logdet_c = (d - 1) * np.log(s2)
+
+    a = Xa @ u
+    M = s2 + float(u @ u)
+    history = [_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2)]
+    converged = False
+    for _ in range(n_max):
+        m = a / M  # E-step, eq. (ch3-eq-posterior)
+        s_sum = n * s2 / M + float(m @ m)
+        u = (Xa.T @ m) / s_sum  # M-step, eq. (ch3-eq-mstep)
+        a = Xa @ u
+        M = s2 + float(u @ u)
+        history.append(_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2))
+        if history[-1] - history[-2] <= rtol * abs(history[-1]):
+            converged = True
+            break
+    if not converged:
+        warnings.warn(
+            f"ppca_em did not converge in max_iter={n_max} updates (tol={rtol:g}); "
+            "increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    u_out = _flip_signs(u[:, None])[:, 0]
+    return EMResult(u_out, np.asarray(history), len(history) - 1, converged)
+
+
+# --------------------------------------------------------------------------- closed form
+def ppca_closed_form(
+    X: Any, n_components: Any, noise_variance: Any = None
+) -> tuple[FloatArray, float]:
+    """The maximum-likelihood ``W`` (and ``sigma2``) of Tipping and Bishop, no mean term.
+
+    With ``lambda_1 >= ... >= lambda_D`` the eigenvalues of ``S = X^T X / N`` and
+    ``U_q`` the top ``q`` eigenvectors, ``W = U_q (Lambda_q - sigma2 I)^{1/2}``
+    and, when learned, ``sigma2 = sum_{j > q} lambda_j / (D - q)`` (chapter 3,
+    eqs. (ch3-eq-closed-form) and (ch3-eq-closed-sigma2)). When ``sigma2`` is
+    fixed and ``lambda_j <= sigma2``, column ``j`` is zero: no direction has
+    more variance than the noise, and ``u = 0`` maximises the likelihood.
+
+    Cost: ``O(N D min(N, D) + min(N, D)^3)`` (an eigendecomposition of
+    ``X^T X`` or of the Gram matrix ``X X^T``, whichever is smaller).
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+        The data, N >= 2 (not centered; center it first for a model with a mean).
+    n_components : int
+        ``q``, with ``1 <= q < D``.
+    noise_variance : float, optional
+        A fixed ``sigma2 > 0``; ``None`` (default) uses its ML value.
+
+    Returns
+    -------
+    W : ndarray of shape (D, q)
+        Orthogonal columns of decreasing norm, the largest-magnitude entry of
+        each column non-negative (the ML ``W`` is unique only up to rotation).
+    noise_variance : float
+
+    Raises
+    ------
+    ValueError
+        For bad inputs, or when the ML noise variance is 0 (``X`` has rank
+        at most ``q``).
+
+    References
+    ----------
+    Tipping and Bishop (1999), eqs. (7)-(8); Bishop (2006), eqs. 12.45-12.46.
+
+    Examples
+    --------
+    >>> W, s2 = ppca_closed_form(np.sqrt(3 * np.diag([5.0, 1.0, 1.0])), 1)
+    >>> W.ravel().round(6).tolist(), round(s2, 6)
+    ([2.0, 0.0, 0.0], 1.0)
+    """
+    Xa = _check_data(X, min_samples=2)
+    n, d = Xa.shape
+    q = _check_n_components(n_components, d)
+    s2_fixed = None if noise_variance is None else as_positive_float(noise_variance, "noise_variance")
+    if n >= d:
+        lam, V = np.linalg.eigh(Xa.T @ Xa / n)
+        lam, U = lam[::-1][:q], V[:, ::-1][:, :q]
+    else:  # Gram trick: S has the nonzero eigenvalues of X X^T / N
+        lam, V = np.linalg.eigh(Xa @ Xa.T / n)
+        lam, V = np.clip(lam[::-1][:q], 0.0, None), V[:, ::-1][:, :q]
+        scale = np.sqrt(n * lam)
+        U = (Xa.T @ V) / np.where(scale > 0, scale, 1.0)
+    if s2_fixed is None:
+        trace = float(np.einsum("ij,ij->", Xa, Xa)) / n
+        s2 = (trace - float(lam.sum())) / (d - q)
+        if not s2 > 1e-12 * trace / d:
+            raise ValueError(
+                f"the ML noise variance is 0: X has rank <= n_components={q}; "
+                "pass noise_variance or lower n_components"
+            )
+    else:
+        s2 = s2_fixed
+    W = U * np.sqrt(np.clip(lam - s2, 0.0, None))
+    return _flip_signs(W), float(s2)
+
+
+# --------------------------------------------------------------------------- estimator
+def _em_general(
+    Xc: FloatArray,
+    W: FloatArray,
+    sigma2: float,
+    learn_sigma2: bool,
+    max_iter: int,
+    tol: float,
+) -> tuple[FloatArray, float, FloatArray, bool]:
+    """Tipping-Bishop EM on centered data (chapter 3, eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2))."""
+    n, d = Xc.shape
+    q = W.shape[1]
+    sumsq = float(np.einsum("ij,ij->", Xc, Xc))
+    floor = 1e-12 * sumsq / (n * d)
+
+    def state(W: FloatArray, s2: float) -> tuple[FloatArray, FloatArray, float]:
+        A = Xc @ W  # N x q: the only O(NDq) product of the E-step
+        Minv = np.linalg.inv(W.T @ W + s2 * np.eye(q))
+        _, logdet_m = np.linalg.slogdet(Minv)
+        proj = float(np.einsum("ij,jk,ik->", A, Minv, A))
+        ll = _loglik(n, d, sumsq, proj, (d - q) * np.log(s2) - logdet_m, s2)
+        return A, Minv.astype(np.float64), ll
+
+    A, Minv, ll = state(W, sigma2)
+    history = [ll]
+    converged = False
+    for _ in range(max_iter):
+        Ez = A @ Minv  # posterior means, PRML eq. 12.54
+        Szz = n * sigma2 * Minv + Ez.T @ Ez  # sum_i E[z_i z_i^T], PRML eq. 12.55
+        G = Xc.T @ Ez  # D x q, the second O(NDq) product
+        W = np.linalg.solve(Szz, G.T).T  # PRML eq. 12.56
+        if learn_sigma2:  # PRML eq. 12.57, simplified with W Szz = G
+            sigma2 = max((sumsq - float(np.einsum("ij,ij->", W, G))) / (n * d), floor)
+        A, Minv, ll = state(W, sigma2)
+        history.append(ll)
+        if history[-1] - history[-2] <= tol * abs(history[-1]):
+            converged = True
+            break
+    return W, sigma2, np.asarray(history), converged
+
+
+class PPCA:
+    """Probabilistic PCA fitted by EM, with scikit-learn's estimator conventions.
+
+    The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps`` with
+    ``z ~ N(0, I_q)`` and ``eps ~ N(0, sigma2 I_D)``; ``fit`` runs the EM
+    algorithm of Tipping and Bishop (1999, section 3.2) on centered data, each
+    iteration O(N D q) (chapter 3, eqs. (ch3-eq-em-W) and (ch3-eq-em-sigma2)).
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        ``q``, the latent dimension, ``1 <= q < D``.
+    noise_variance : float or None, default None
+        A fixed ``sigma2 > 0``, or ``None`` to learn it.
+    max_iter : int, default 1000
+        The largest number of EM iterations.
+    tol : float, default 1e-10
+        Stop when an iteration raises the log-likelihood by at most
+        ``tol * |log-likelihood|``.
+    random_state : int, default 0
+        Seed of the starting ``W`` (a standard normal draw scaled to the data).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (D,)
+        The per-feature sample mean (the ML estimate of the mean).
+    W_ : ndarray of shape (D, q)
+        The loadings, canonicalised: ``W = U S V^T`` is stored as ``U S``
+        (orthogonal columns of decreasing norm) with the largest-magnitude
+        entry of each column positive. ``W_ R`` for any orthogonal ``R`` is the
+        same model.
+    noise_variance_ : float
+    log_likelihood_ : ndarray of shape (n_iter_ + 1,)
+        Total log-likelihood of the training data after each EM iteration
+        (the first at the starting point), like scikit-learn's
+        ``FactorAnalysis.loglike_``; never decreasing.
+    n_iter_ : int
+    converged_ : bool
+    n_features_in_ : int
+
+    Raises
+    ------
+    ValueError
+        From ``fit`` for non-finite data, fewer than 2 samples, bad parameters
+        or ``n_components >= D``; from the other methods for a wrong number of
+        features. :class:`NotFittedError` before ``fit``.
+
+    References
+    ----------
+    Tipping and Bishop (1999); Bishop (2006), section 12.2; Roweis (1998).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((1000, 1)) @ [[2.0, 1.0, 0.0]] + 0.5 * rng.standard_normal((1000, 3))
+    >>> model = PPCA(n_components=1).fit(X)
+    >>> model.W_.shape, bool(model.converged_)
+    ((3, 1), True)
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        noise_variance: float | None = None,
+        max_iter: int = 1000,
+        tol: float = 1e-10,
+        random_state: int = 0,
+    ) -> None:
+        self.n_components = n_components
+        self.noise_variance = noise_variance
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def __repr__(self) -> str:
+        return (
+            f"PPCA(n_components={self.n_components!r}, noise_variance={self.noise_variance!r}, "
+            f"max_iter={self.max_iter!r}, tol={self.tol!r}, random_state={self.random_state!r})"
+        )
+
+    def fit(self, X: Any, y: Any = None) -> PPCA:
+        """Fit by EM; returns ``self``. ``y`` is ignored (scikit-learn convention)."""
+        Xa = _check_data(X, min_samples=2)
+        n, d = Xa.shape
+        q = _check_n_components(self.n_components, d)
+        learn = self.noise_variance is None
+        s2_fixed = None if learn else as_positive_float(self.noise_variance, "noise_variance")
+        max_iter = as_int(self.max_iter, "max_iter", minimum=1)
+        tol = as_positive_float(self.tol, "tol")
+        seed = as_int(self.random_state, "random_state", minimum=0)
+
+        self.mean_ = Xa.mean(axis=0)
+        Xc = Xa - self.mean_
+        var = float(np.einsum("ij,ij->", Xc, Xc)) / (n * d)
+        if var == 0.0:
+            raise ValueError("X has zero variance after centering: every row is the same")
+        W0 = np.random.default_rng(seed).standard_normal((d, q)) * np.sqrt(var)
+        s2_0 = var if s2_fixed is None else s2_fixed
+        W, s2, history, converged = _em_general(Xc, W0, s2_0, learn, max_iter, tol)
+        if not converged:
+            warnings.warn(
+                f"PPCA.fit did not converge in max_iter={max_iter} iterations (tol={tol:g})",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.W_ = _canonical(W)
+        self.noise_variance_ = s2
+        self.log_likelihood_ = history
+        self.n_iter_ = len(history) - 1
+        self.converged_ = converged
+        self.n_features_in_ = d
+        return self
+
+    # ---------------------------------------------------------------- fitted helpers
+    def _check_fitted(self, X: Any) -> FloatArray:
+        if not hasattr(self, "W_"):
+            raise NotFittedError(
+                "This PPCA instance is not fitted yet; call fit(X) before using this method"
+            )
+        return as_float_array(X, "X", shape=(None, self.n_features_in_))
+
+    def _minv(self) -> FloatArray:
+        q = self.W_.shape[1]
+        out: FloatArray = np.linalg.inv(self.W_.T @ self.W_ + self.noise_variance_ * np.eye(q)).astype(np.float64)
+        return out
+
+    def transform(self, X: Any) -> FloatArray:
+        """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q))."""
+        Xc = self._check_fitted(X) - self.mean_
+        out: FloatArray = Xc @ self.W_ @ self._minv()
+        return out
+
+    def inverse_transform(self, Z: Any) -> FloatArray:
+        """Map latents back to data space: ``W z + mean``, shape (N, D)."""
+        if not hasattr(self, "W_"):
+            raise NotFittedError("This PPCA instance is not fitted yet; call fit(X) first")
+        Za = as_float_array(Z, "Z", shape=(None, self.W_.shape[1]))
+        out: FloatArray = Za @ self.W_.T + self.mean_
+        return out
+
+    def get_covariance(self) -> FloatArray:
+        """The model covariance ``W W^T + sigma2 I`` (D x D; only for small D)."""
+        if not hasattr(self, "W_"):
+            raise NotFittedError("This PPCA instance is not fitted yet; call fit(X) first")
+        d = self.W_.shape[0]
+        out: FloatArray = self.W_ @ self.W_.T + self.noise_variance_ * np.eye(d)
+        return out
+
+    def score_samples(self, X: Any) -> FloatArray:
+        """Per-sample log-likelihood ``log N(x_i; mean, W W^T + sigma2 I)``, in O(N D q)."""
+        Xc = self._check_fitted(X) - self.mean_
+        d, q = self.W_.shape
+        s2 = self.noise_variance_
+        Minv = self._minv()
+        A = Xc @ self.W_
+        quad = (np.einsum("ij,ij->i", Xc, Xc) - np.einsum("ij,jk,ik->i", A, Minv, A)) / s2
+        logdet = (d - q) * np.log(s2) - np.linalg.slogdet(Minv)[1]
+        out: FloatArray = -0.5 * (d * _LOG_2PI + logdet + quad)
+        return out
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood per sample, as scikit-learn's ``PCA.score``."""
+        return float(np.mean(self.score_samples(X)))

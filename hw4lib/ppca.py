@@ -434,6 +434,7 @@ def _em_general(
     learn_sigma2: bool,
     max_iter: int,
     tol: float,
+    expand: bool,
 ) -> tuple[FloatArray, float, FloatArray, bool]:
     """Tipping-Bishop EM on centered data (chapter 3, eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2))."""
     n, d = Xc.shape
@@ -459,6 +460,8 @@ def _em_general(
         W = np.linalg.solve(Szz, G.T).T  # PRML eq. 12.56
         if learn_sigma2:  # PRML eq. 12.57, simplified with W Szz = G
             sigma2 = max((sumsq - float(np.einsum("ij,ij->", W, G))) / (n * d), floor)
+        if expand:  # PX-EM: fold the fitted latent covariance Szz / N back into W
+            W = W @ np.linalg.cholesky(Szz / n)
         A, Minv, ll = state(W, sigma2)
         history.append(ll)
         if history[-1] - history[-2] <= tol * abs(history[-1]):

@@ -79,7 +79,7 @@ test-types: env
 
 test-notebooks: env
 	$(BIN)/python -m pytest -p no:cacheprovider -q -n $(JOBS) --dist loadfile \
-	  --nbval chapters --nbval-sanitize-with tests/nbval_sanitize.cfg
+	  --nbval --nbval-current-env chapters --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # A rebuild after `make book` is served from the execution cache (seconds).
 test-build: html

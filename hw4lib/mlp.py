@@ -1,10 +1,600 @@
-"""Chapter 1 (placeholder, being written): ReLU networks for min, max and sorting."""
+"""Chapter 1: exact ReLU networks for min, max and sorting, and a small trainer.
+
+* :func:`relu` -- the activation, chapter 1, eq. (ch1-eq-relu);
+* :class:`MLP` -- a fully connected ReLU network with linear outputs, eq. (ch1-eq-mlp);
+* :func:`minmax_mlp` -- four hidden units that output ``[min, max]``, eq. (ch1-eq-minmax-net);
+* :func:`comparator_stages` and :func:`sorting_mlp` -- the two-input block used as the
+  comparator of a sorting network, eq. (ch1-eq-sorting-layer);
+* :func:`train_mlp` -- full-batch gradient descent or Adam with hand-written backprop,
+  eq. (ch1-eq-loss), for the minimal-width experiment.
+
+Floating point. :meth:`MLP.__call__` accumulates every affine map in a fixed order, the bias
+first and then the input columns left to right, so the error analysis of chapter 1
+(section "How exact is exact?") holds on every machine: for ``minmax_mlp`` the output that
+equals ``x2`` is exact and the other is within ``2 * ulp(max(|x1|, |x2|))``.
+
+References
+----------
+R. Arora, A. Basu, P. Mianjy and A. Mukherjee, "Understanding deep neural networks with
+rectified linear units", ICLR 2018 (exact representation of piecewise-linear functions).
+K. E. Batcher, "Sorting networks and their applications", AFIPS 1968; D. E. Knuth, *The Art
+of Computer Programming*, vol. 3, 2nd ed., 1998, section 5.3.4 (comparator networks).
+D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike
 
-def _todo(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError("chapter 1 is being written")
+from ._validation import FloatArray, as_float_array, as_int, as_positive_float, check_choice
+
+__all__ = [
+    "relu",
+    "MLP",
+    "minmax_mlp",
+    "comparator_stages",
+    "sorting_mlp",
+    "TrainResult",
+    "train_mlp",
+]
+
+NETWORKS = ("transposition", "batcher")
+OPTIMIZERS = ("adam", "gd")
 
 
-relu = minmax_mlp = sorting_mlp = train_mlp = _todo
-MLP = TrainResult = object
+def _relu(z: FloatArray) -> FloatArray:
+    return np.where(z > 0.0, z, 0.0)  # ReLU(z) = max(0, z); ReLU(-0.0) = +0.0
+
+
+def _relu_derivative(z: FloatArray) -> FloatArray:
+    return (z > 0.0).astype(np.float64)  # convention: ReLU'(0) = 0
+
+
+def relu(x: ArrayLike) -> FloatArray:
+    """Rectified linear unit, ``max(0, x)`` elementwise (chapter 1, eq. (ch1-eq-relu)).
+
+    Parameters
+    ----------
+    x : array_like
+        Finite real numbers, any shape.
+
+    Returns
+    -------
+    ndarray of float64
+        ``max(0, x)``, same shape as ``x``. Zero outputs are ``+0.0`` (also for ``x = -0.0``).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` contains NaN or infinity.
+    TypeError
+        If ``x`` is not real.
+
+    Notes
+    -----
+    The derivative is taken to be ``1`` for ``x > 0`` and ``0`` for ``x <= 0``: at the kink
+    ``x = 0`` the subgradient ``0`` is used (the convention of :func:`train_mlp`).
+
+    Examples
+    --------
+    >>> relu([-2.0, -0.0, 0.0, 3.0]).tolist()
+    [0.0, 0.0, 0.0, 3.0]
+    """
+    return _relu(as_float_array(x, "x", allow_empty=True))
+
+
+def _affine(a: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
+    """``a @ W.T + b`` summed in a fixed order: the bias, then column 0, 1, 2, ..."""
+    z = np.broadcast_to(b, a.shape[:-1] + b.shape).copy()
+    for j in range(W.shape[1]):  # a loop over input units, vectorised over samples
+        z += a[..., j : j + 1] * W[:, j]
+    return z
+
+
+class MLP:
+    """A fully connected ReLU network with a linear output layer (eq. (ch1-eq-mlp)).
+
+    ``h_0 = x``, ``h_k = ReLU(W_k h_{k-1} + b_k)`` for the hidden layers ``k = 1..L-1`` and
+    ``y = W_L h_{L-1} + b_L``.
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        ``weights[k]`` has shape ``(n_out_k, n_in_k)``; consecutive shapes must chain,
+        ``n_in_{k+1} = n_out_k``. With a single matrix the network is affine (no hidden layer).
+    biases : sequence of array_like
+        ``biases[k]`` is 1-D with ``n_out_k`` entries.
+
+    Attributes
+    ----------
+    weights, biases : tuple of ndarray
+        Read-only copies.
+    n_in, n_out : int
+        Input and output dimensions.
+    widths : tuple of int
+        Hidden-layer sizes; ``depth = len(widths)`` is the number of hidden layers.
+
+    Raises
+    ------
+    TypeError
+        If ``weights`` or ``biases`` is not a list or tuple, or holds non-real entries.
+    ValueError
+        If the lists are empty or of different lengths, a shape does not chain, or an entry
+        is not finite.
+
+    Examples
+    --------
+    >>> net = MLP([[[1.0, -1.0]], [[1.0]]], [[0.0], [0.0]])
+    >>> net([[3.0, 1.0], [1.0, 3.0]]).ravel().tolist()
+    [2.0, 0.0]
+    """
+
+    def __init__(self, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike]) -> None:
+        for value, name in ((weights, "weights"), (biases, "biases")):
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"{name} must be a list or tuple of arrays, got {type(value).__name__}")
+        if len(weights) == 0:
+            raise ValueError("weights must hold at least one layer, got an empty list")
+        if len(biases) != len(weights):
+            raise ValueError(
+                f"biases must hold one vector per layer: got {len(biases)} biases for "
+                f"{len(weights)} weight matrices"
+            )
+        Ws: list[FloatArray] = []
+        bs: list[FloatArray] = []
+        for k, (w, b) in enumerate(zip(weights, biases)):
+            W = as_float_array(w, f"weights[{k}]", ndim=2).copy()
+            if Ws and W.shape[1] != Ws[-1].shape[0]:
+                raise ValueError(
+                    f"weights[{k}] has shape {W.shape}: its {W.shape[1]} columns must match "
+                    f"the {Ws[-1].shape[0]} rows of weights[{k - 1}]"
+                )
+            bias = as_float_array(b, f"biases[{k}]", shape=(W.shape[0],)).copy()
+            W.flags.writeable = False
+            bias.flags.writeable = False
+            Ws.append(W)
+            bs.append(bias)
+        self.weights: tuple[FloatArray, ...] = tuple(Ws)
+        self.biases: tuple[FloatArray, ...] = tuple(bs)
+
+    @property
+    def n_in(self) -> int:
+        return int(self.weights[0].shape[1])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.weights[-1].shape[0])
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(int(W.shape[0]) for W in self.weights[:-1])
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return len(self.weights) - 1
+
+    def __repr__(self) -> str:
+        return f"MLP(n_in={self.n_in}, widths={self.widths}, n_out={self.n_out})"
+
+    def _check_input(self, x: ArrayLike) -> FloatArray:
+        a = as_float_array(x, "x", min_ndim=1, allow_empty=True)
+        if a.shape[-1] != self.n_in:
+            raise ValueError(
+                f"x must have shape (..., {self.n_in}); got shape {a.shape} "
+                f"(last dimension {a.shape[-1]})"
+            )
+        return a
+
+    def _layers(self, x: ArrayLike) -> list[FloatArray]:
+        """Input, hidden activations and output, checking that nothing overflows."""
+        a = self._check_input(x)
+        out = [a]
+        last = len(self.weights) - 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, (W, b) in enumerate(zip(self.weights, self.biases)):
+                a = _affine(a, W, b)
+                if not np.isfinite(a).all():
+                    raise ValueError(
+                        f"layer {k} overflowed to inf/NaN; the largest |x| is "
+                        f"{np.max(np.abs(out[0])):.3g}, too large for these weights"
+                    )
+                a = _relu(a) if k < last else a
+                out.append(a)
+        return out
+
+    def __call__(self, x: ArrayLike) -> FloatArray:
+        """Evaluate the network on ``x`` of shape ``(..., n_in)``; returns ``(..., n_out)``.
+
+        Raises
+        ------
+        ValueError
+            If the last dimension of ``x`` is not ``n_in``, ``x`` is not finite, or a layer
+            overflows.
+        """
+        return self._layers(x)[-1]
+
+    def hidden_activations(self, x: ArrayLike) -> tuple[FloatArray, ...]:
+        """The hidden layers' outputs ``h_1, ..., h_{L-1}``, each of shape ``(..., width)``.
+
+        Their signs (``h > 0``) are the activation pattern that defines the linear regions
+        drawn in chapter 1.
+        """
+        return tuple(self._layers(x)[1:-1])
+
+
+# ---------------------------------------------------------------------------------------
+# Exact constructions
+# ---------------------------------------------------------------------------------------
+
+
+def minmax_mlp() -> MLP:
+    """The four-unit network ``(x1, x2) -> [min(x1, x2), max(x1, x2)]`` (eq. (ch1-eq-minmax-net)).
+
+    Hidden units ``u = ReLU([x1 - x2, x2 - x1, x2, -x2])``; outputs
+    ``min = -u2 + u3 - u4 = x2 - ReLU(x2 - x1)`` and ``max = u1 + u3 - u4 = x2 + ReLU(x1 - x2)``
+    (eqs. (ch1-eq-max) and (ch1-eq-min), with ``x2 = ReLU(x2) - ReLU(-x2)``, eq. (ch1-eq-id)).
+
+    Returns
+    -------
+    MLP
+        Maps arrays of shape ``(..., 2)`` to ``(..., 2)``.
+
+    Notes
+    -----
+    In floating point the output that equals ``x2`` is exact and the other one is within
+    ``2 ulp(max(|x1|, |x2|))`` of the true value, for ``|x1|, |x2| <= 2**1022`` (chapter 1,
+    proposition ``ch1-prop-rounding``). Ties are exact; zero outputs are ``+0.0``.
+
+    Examples
+    --------
+    >>> minmax_mlp()([[3.0, -1.0], [0.5, 2.0]]).tolist()
+    [[-1.0, 3.0], [0.5, 2.0]]
+    """
+    W1 = [[1.0, -1.0], [-1.0, 1.0], [0.0, 1.0], [0.0, -1.0]]
+    W2 = [[0.0, -1.0, 1.0, -1.0], [1.0, 0.0, 1.0, -1.0]]
+    return MLP([W1, W2], [np.zeros(4), np.zeros(2)])
+
+
+def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tuple[int, int], ...], ...]:
+    """The comparators of a sorting network on ``n`` lanes, grouped into parallel stages.
+
+    Parameters
+    ----------
+    n : int
+        Number of lanes, ``n >= 1``.
+    network : {"transposition", "batcher"}
+        ``"transposition"``: odd-even transposition sort, stage ``s`` compares the lanes
+        ``(i, i + 1)`` with ``i = s mod 2, s mod 2 + 2, ...``; ``n`` stages for ``n >= 3``
+        (one for ``n = 2``). ``"batcher"``: Batcher's odd-even merge sort,
+        ``t (t + 1) / 2`` stages with ``t = ceil(log2 n)``.
+
+    Returns
+    -------
+    tuple of stages
+        Each stage is a tuple of pairs ``(i, j)``, ``i < j``, that touch disjoint lanes; after
+        a comparator lane ``i`` holds the minimum and lane ``j`` the maximum.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 1`` or ``network`` is unknown.
+
+    References
+    ----------
+    Knuth, TAOCP vol. 3, section 5.3.4; Batcher (1968).
+
+    Examples
+    --------
+    >>> comparator_stages(4)
+    (((0, 1), (2, 3)), ((1, 2),), ((0, 1), (2, 3)), ((1, 2),))
+    >>> len(comparator_stages(8, "batcher"))
+    6
+    """
+    n = as_int(n, "n", minimum=1)
+    check_choice(network, "network", NETWORKS)
+    if network == "transposition":
+        n_stages = 0 if n == 1 else (1 if n == 2 else n)
+        return tuple(
+            tuple((i, i + 1) for i in range(s % 2, n - 1, 2)) for s in range(n_stages)
+        )
+    stages = []  # Batcher's odd-even merge sort, one stage per (p, k)
+    p = 1
+    while p < n:
+        k = p
+        while k >= 1:
+            stage = []
+            for j in range(k % p, n - k, 2 * k):
+                for i in range(min(k, n - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        stage.append((i + j, i + j + k))
+            if stage:
+                stages.append(tuple(stage))
+            k //= 2
+        p *= 2
+    return tuple(stages)
+
+
+def _stage_matrices(n: int, stage: Sequence[tuple[int, int]]) -> tuple[FloatArray, FloatArray]:
+    """First-layer matrix ``A`` (2n x n) and output matrix ``B`` (n x 2n) of one stage.
+
+    Lane ``k`` owns hidden units ``2k`` and ``2k + 1``. A comparator ``(i, j)`` uses
+    ``ReLU(x_i - x_j), ReLU(x_j - x_i)`` (units of lane ``i``) and ``ReLU(x_j), ReLU(-x_j)``
+    (units of lane ``j``); an untouched lane ``k`` uses ``ReLU(x_k), ReLU(-x_k)``.
+    """
+    A = np.zeros((2 * n, n))
+    B = np.zeros((n, 2 * n))
+    for k in range(n):  # every lane first as a pass-through, x_k = ReLU(x_k) - ReLU(-x_k)
+        A[2 * k, k], A[2 * k + 1, k] = 1.0, -1.0
+        B[k, 2 * k], B[k, 2 * k + 1] = 1.0, -1.0
+    for i, j in stage:  # then the comparators overwrite lane i's units and outputs
+        A[2 * i] = 0.0
+        A[2 * i + 1] = 0.0
+        A[2 * i, i], A[2 * i, j] = 1.0, -1.0  # ReLU(x_i - x_j)
+        A[2 * i + 1, i], A[2 * i + 1, j] = -1.0, 1.0  # ReLU(x_j - x_i)
+        B[i] = 0.0
+        B[i, 2 * i + 1], B[i, 2 * j], B[i, 2 * j + 1] = -1.0, 1.0, -1.0  # min
+        B[j] = 0.0
+        B[j, 2 * i], B[j, 2 * j], B[j, 2 * j + 1] = 1.0, 1.0, -1.0  # max
+    return A, B
+
+
+def sorting_mlp(n: int, network: str = "transposition") -> MLP:
+    """A ReLU network that returns its ``n`` inputs sorted ascending (eq. (ch1-eq-sorting-layer)).
+
+    Every stage of :func:`comparator_stages` becomes one hidden layer of width ``2n``: each
+    comparator is the block of :func:`minmax_mlp`, each untouched lane passes through as
+    ``ReLU(t) - ReLU(-t)``. The output combination of a stage is multiplied into the next
+    stage's first layer, so the network has ``len(comparator_stages(n, network))`` hidden
+    layers (``n`` for odd-even transposition with ``n >= 3``) and integer weights in
+    ``{-1, 0, 1}``.
+
+    Parameters
+    ----------
+    n : int
+        Number of inputs, ``n >= 1`` (``n = 1`` gives the identity, no hidden layer).
+    network : {"transposition", "batcher"}
+        Which comparator network to build (see :func:`comparator_stages`).
+
+    Returns
+    -------
+    MLP
+        Maps ``(..., n)`` to ``(..., n)``, sorted ascending along the last axis.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 1`` or ``network`` is unknown.
+
+    Examples
+    --------
+    >>> net = sorting_mlp(4)
+    >>> net.widths
+    (8, 8, 8, 8)
+    >>> net([3.0, -1.0, 2.5, 0.0]).tolist()
+    [-1.0, 0.0, 2.5, 3.0]
+    """
+    n = as_int(n, "n", minimum=1)
+    stages = comparator_stages(n, network)
+    if not stages:
+        return MLP([np.eye(n)], [np.zeros(n)])
+    weights: list[FloatArray] = []
+    B_prev = np.eye(n)
+    for stage in stages:
+        A, B = _stage_matrices(n, stage)
+        weights.append(A @ B_prev)  # integer entries: the product is exact
+        B_prev = B
+    weights.append(B_prev)
+    return MLP(weights, [np.zeros(W.shape[0]) for W in weights])
+
+
+# ---------------------------------------------------------------------------------------
+# Training: full batch, many restarts at once, hand-written backprop
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """What :func:`train_mlp` returns.
+
+    Attributes
+    ----------
+    mlp : MLP
+        The restart with the smallest final loss.
+    loss_history : ndarray, shape (n_steps + 1,)
+        Its loss (eq. (ch1-eq-loss)) before every step and after the last one.
+    loss_histories : ndarray, shape (n_steps + 1, n_restarts)
+        The same for every restart (``inf`` where a restart diverged).
+    best_restart : int
+        Column of ``loss_histories`` that ``mlp`` comes from.
+    """
+
+    mlp: MLP
+    loss_history: FloatArray
+    loss_histories: FloatArray
+    best_restart: int
+
+    @property
+    def final_losses(self) -> FloatArray:
+        """Final loss of every restart, shape ``(n_restarts,)``."""
+        final: FloatArray = self.loss_histories[-1]
+        return final
+
+
+def _loss_and_grads(
+    Ws: list[FloatArray], bs: list[FloatArray], X: FloatArray, Y: FloatArray
+) -> tuple[FloatArray, list[FloatArray], list[FloatArray]]:
+    """Loss (eq. (ch1-eq-loss)) and its gradients for ``R`` networks at once.
+
+    ``Ws[l]`` has shape ``(R, n_out, n_in)``, ``bs[l]`` shape ``(R, n_out)``.
+    """
+    acts: list[FloatArray] = [X]  # X has shape (N, n_in); broadcasts against (R, ...)
+    zs: list[FloatArray] = []
+    a = X
+    for W, b in zip(Ws, bs):
+        z = np.matmul(a, W.swapaxes(1, 2)) + b[:, None, :]  # (R, N, n_out)
+        zs.append(z)
+        a = _relu(z)
+        acts.append(a)
+    r = zs[-1] - Y  # the last layer is linear: y_hat = z_L
+    N = X.shape[0]
+    loss = np.einsum("rno,rno->r", r, r) / N
+    delta = 2.0 * r / N  # dL/dz_L
+    gWs: list[FloatArray] = [np.empty(0)] * len(Ws)
+    gbs: list[FloatArray] = [np.empty(0)] * len(Ws)
+    for layer in range(len(Ws) - 1, -1, -1):
+        gWs[layer] = np.matmul(delta.swapaxes(1, 2), acts[layer])  # dL/dW = delta^T h
+        gbs[layer] = delta.sum(axis=1)  # dL/db = sum of delta over samples
+        if layer > 0:  # dL/dz_{l-1} = (delta W) * ReLU'(z_{l-1}), ReLU'(0) = 0
+            delta = np.matmul(delta, Ws[layer]) * _relu_derivative(zs[layer - 1])
+    return loss, gWs, gbs
+
+
+def _as_rng(seed: Any) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(as_int(seed, "seed", minimum=0))
+
+
+def train_mlp(
+    x: ArrayLike,
+    y: ArrayLike,
+    hidden_sizes: Sequence[int] | None = None,
+    *,
+    n_restarts: int = 1,
+    n_steps: int = 1000,
+    learning_rate: float = 0.01,
+    optimizer: str = "adam",
+    seed: int | np.random.Generator = 0,
+    init: MLP | None = None,
+    train_biases: bool = True,
+) -> TrainResult:
+    """Fit ReLU networks to ``(x, y)`` by full-batch gradient descent or Adam.
+
+    Minimises the mean squared error ``L = (1/N) sum_n ||f(x_n) - y_n||^2``
+    (chapter 1, eq. (ch1-eq-loss)) for ``n_restarts`` independent random initialisations at
+    once (arrays carry a leading restart axis; no loop over samples or restarts). Gradients
+    come from hand-written backpropagation with ``ReLU'(0) = 0``.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, n_in)
+        Training inputs.
+    y : array_like, shape (N, n_out)
+        Training targets.
+    hidden_sizes : sequence of int, optional
+        Widths of the hidden layers (each ``>= 1``; may be empty). Required unless ``init``
+        is given; if both are given they must agree.
+    n_restarts : int
+        Number of random initialisations trained side by side (``>= 1``).
+    n_steps : int
+        Number of parameter updates (``>= 0``).
+    learning_rate : float
+        Step size (``> 0``).
+    optimizer : {"adam", "gd"}
+        Adam (Kingma and Ba 2015, beta1 = 0.9, beta2 = 0.999, eps = 1e-8) or plain gradient
+        descent.
+    seed : int or numpy.random.Generator
+        Seeds the initialisation: weights and biases uniform on ``+-1/sqrt(fan_in)``.
+    init : MLP, optional
+        Start from these parameters instead (then ``n_restarts`` must be 1).
+    train_biases : bool
+        If False, the biases stay at zero (random start) or at ``init``'s values: with zero
+        biases every unit is positively homogeneous, ``f(t x) = t f(x)`` for ``t > 0``.
+
+    Returns
+    -------
+    TrainResult
+        The best restart's network and loss history, and every restart's loss history.
+
+    Raises
+    ------
+    ValueError
+        On shapes that do not match, non-finite data, out-of-range settings, or if every
+        restart diverged (the loss became inf or NaN).
+    TypeError
+        On arguments of the wrong type.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
+    >>> res = train_mlp(X, X.sum(axis=1, keepdims=True), [], n_steps=500, learning_rate=0.1)
+    >>> bool(res.loss_history[-1] < 1e-6)
+    True
+    """
+    X = as_float_array(x, "x", ndim=2)
+    Y = as_float_array(y, "y", ndim=2)
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"x and y must have the same number of rows, got {X.shape[0]} and {Y.shape[0]}")
+    n_restarts = as_int(n_restarts, "n_restarts", minimum=1)
+    n_steps = as_int(n_steps, "n_steps", minimum=0)
+    lr = as_positive_float(learning_rate, "learning_rate")
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
+    rng = _as_rng(seed)
+    if not isinstance(train_biases, (bool, np.bool_)):
+        raise TypeError(f"train_biases must be a bool, got {type(train_biases).__name__}")
+    if init is not None:
+        if not isinstance(init, MLP):
+            raise TypeError(f"init must be an MLP, got {type(init).__name__}")
+        if n_restarts != 1:
+            raise ValueError(f"n_restarts must be 1 when init is given, got {n_restarts}")
+        if (init.n_in, init.n_out) != (X.shape[1], Y.shape[1]):
+            raise ValueError(
+                f"init maps {init.n_in} inputs to {init.n_out} outputs, but x has "
+                f"{X.shape[1]} columns and y has {Y.shape[1]}"
+            )
+    if hidden_sizes is None:
+        if init is None:
+            raise ValueError("hidden_sizes is required when init is not given")
+        sizes = init.widths
+    else:
+        if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
+            raise TypeError(f"hidden_sizes must be a sequence of ints, got {type(hidden_sizes).__name__}")
+        sizes = tuple(as_int(s, f"hidden_sizes[{k}]", minimum=1) for k, s in enumerate(hidden_sizes))
+        if init is not None and sizes != init.widths:
+            raise ValueError(f"hidden_sizes {sizes} does not match init.widths {init.widths}")
+
+    dims = (X.shape[1], *sizes, Y.shape[1])
+    if init is not None:
+        Ws = [W[None].copy() for W in init.weights]
+        bs = [b[None].copy() for b in init.biases]
+    else:
+        bounds = [1.0 / np.sqrt(d) for d in dims[:-1]]
+        Ws = [rng.uniform(-c, c, (n_restarts, o, i)) for c, i, o in zip(bounds, dims[:-1], dims[1:])]
+        bs = [rng.uniform(-c, c, (n_restarts, o)) for c, o in zip(bounds, dims[1:])]
+        if not train_biases:
+            bs = [np.zeros_like(b) for b in bs]
+    params = Ws + bs if train_biases else list(Ws)
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    history = np.empty((n_steps + 1, n_restarts))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(n_steps + 1):
+            loss, gWs, gbs = _loss_and_grads(Ws, bs, X, Y)
+            history[step] = np.where(np.isfinite(loss), loss, np.inf)
+            if step == n_steps:
+                break
+            grads = gWs + gbs if train_biases else gWs
+            for p, g, mk, vk in zip(params, grads, m, v):
+                if optimizer == "gd":
+                    p -= lr * g
+                    continue
+                mk *= beta1
+                mk += (1.0 - beta1) * g
+                vk *= beta2
+                vk += (1.0 - beta2) * g * g
+                m_hat = mk / (1.0 - beta1 ** (step + 1))
+                v_hat = vk / (1.0 - beta2 ** (step + 1))
+                p -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    if not np.isfinite(history[-1]).any():
+        raise ValueError(f"every restart diverged (loss inf or NaN); reduce learning_rate={lr}")
+    best = int(np.argmin(history[-1]))
+    net = MLP([W[best] for W in Ws], [b[best] for b in bs])
+    history.flags.writeable = False
+    return TrainResult(net, history[:, best], history, best)

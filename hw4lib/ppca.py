@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import FloatArray, as_float_array, as_int, as_positive_float
+from ._validation import FloatArray, as_float_array, as_int, as_positive_float, check_choice
 
 __all__ = [
     "ConvergenceWarning",
@@ -259,13 +259,26 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
 
 
 def ppca_em(
-    X: Any, sigma2: Any, u0: Any = None, max_iter: int = 1000, tol: float = 1e-10
+    X: Any,
+    sigma2: Any,
+    u0: Any = None,
+    max_iter: int = 10_000,
+    tol: float = 1e-9,
+    parameter_expansion: bool = False,
 ) -> EMResult:
     """EM for the homework model: alternate eqs. (ch3-eq-posterior) and (ch3-eq-mstep).
 
     Each iteration costs two passes over the data, O(N D). The log-likelihood
     (eq. (ch3-eq-loglik)) is recorded after every update at no extra cost: it
     reuses the projections ``X u`` of the next E-step.
+
+    Plain EM converges slowly when ``sigma2`` is small against the top
+    eigenvalue ``lambda_1`` of ``X^T X / N``: near the optimum the length of
+    ``u`` contracts only by ``1 - 2 sigma2 (lambda_1 - sigma2) / lambda_1^2``
+    per iteration (chapter 3, eq. (ch3-eq-em-rate)). ``parameter_expansion=True``
+    runs PX-EM instead (eq. (ch3-eq-px)): after each M-step ``u`` is multiplied
+    by ``sqrt(mean_i s_i)``, the fitted latent standard deviation; the
+    log-likelihood still never decreases (Liu, Rubin and Wu, 1998).
 
     Parameters
     ----------
@@ -277,12 +290,15 @@ def ppca_em(
         The starting point. Default: a standard normal draw from
         ``np.random.default_rng(0)``, rescaled to the norm
         ``sqrt(sum_i ||x_i||^2 / N)``. ``u0 = 0`` is a fixed point of EM.
-    max_iter : int, default 1000
+    max_iter : int, default 10000
         The largest number of EM updates.
-    tol : float, default 1e-10
-        Stop when an update raises the log-likelihood by at most
-        ``tol * |log-likelihood|`` (a relative criterion; round-off that makes
-        the change slightly negative also stops it).
+    tol : float, default 1e-9
+        Stop when the last gain of log-likelihood and the gain still to come
+        (Aitken's estimate ``delta * rho / (1 - rho)`` from the ratio ``rho``
+        of the last two gains) are both at most ``tol * |log-likelihood|``;
+        a gain <= 0 (round-off at the optimum) also stops.
+    parameter_expansion : bool, default False
+        Run PX-EM instead of the plain EM of the homework.
 
     Returns
     -------
@@ -335,10 +351,12 @@ def ppca_em(
         m = a / M  # E-step, eq. (ch3-eq-posterior)
         s_sum = n * s2 / M + float(m @ m)
         u = (Xa.T @ m) / s_sum  # M-step, eq. (ch3-eq-mstep)
+        if parameter_expansion:  # PX-EM, eq. (ch3-eq-px)
+            u = u * np.sqrt(s_sum / n)
         a = Xa @ u
         M = s2 + float(u @ u)
         history.append(_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2))
-        if history[-1] - history[-2] <= rtol * abs(history[-1]):
+        if _converged(history, rtol):
             converged = True
             break
     if not converged:
@@ -426,47 +444,124 @@ def ppca_closed_form(
     return _flip_signs(W), float(s2)
 
 
-# --------------------------------------------------------------------------- estimator
-def _em_general(
-    Xc: FloatArray,
+# --------------------------------------------------------------------------- EM engine
+def _block_rows(d: int) -> int:
+    """Rows per block so that a block of float64 data is about 8 MB (it stays in cache)."""
+    return max(16, (1 << 20) // d)
+
+
+def _centered_sumsq(X: FloatArray, mean: FloatArray | None) -> float:
+    """sum_i ||x_i - mean||^2 without a centered copy of ``X``.
+
+    Uses ``sum ||x_i||^2 - N ||mean||^2``, which loses about ``log10(ratio)``
+    digits when the ratio of the two sums is large; past a ratio of 1e4 it
+    falls back to centering block by block (a loop over blocks, not samples).
+    """
+    flat = X.ravel(order="K")
+    raw = float(flat @ flat)
+    if mean is None:
+        return raw
+    total: float = raw - int(X.shape[0]) * float(mean @ mean)
+    if total > 1e-4 * raw:
+        return total
+    b = _block_rows(X.shape[1])
+    total = 0.0
+    for start in range(0, X.shape[0], b):
+        xb = (X[start : start + b] - mean).ravel()
+        total += float(xb @ xb)
+    return total
+
+
+def _e_pass(
+    X: FloatArray, mean: FloatArray | None, W: FloatArray, Minv: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """One pass over the data: ``A^T A`` and ``G = Xc^T E[z]`` with ``A = Xc W``, ``E[z] = A M^-1``.
+
+    ``Xc = X - mean`` is never formed: ``Xc W = X W - 1 mean^T W`` and
+    ``Xc^T E = X^T E - mean 1^T E``. Both products of a block are taken while
+    the block is in cache, so the data are read once per EM iteration.
+    """
+    n, d = X.shape
+    q = W.shape[1]
+    shift = np.zeros(q) if mean is None else mean @ W
+    GT = np.zeros((q, d))
+    AtA = np.zeros((q, q))
+    ez_sum = np.zeros(q)
+    b = _block_rows(d)
+    for start in range(0, n, b):  # a loop over blocks, not over samples
+        xb = X[start : start + b]
+        Ab = xb @ W - shift
+        AtA += Ab.T @ Ab
+        Eb = Ab @ Minv  # posterior means of the block, PRML eq. 12.54
+        GT += Eb.T @ xb
+        ez_sum += Eb.sum(axis=0)
+    if mean is not None:
+        GT -= np.outer(ez_sum, mean)
+    return GT.T, AtA
+
+
+def _converged(history: list[float], tol: float) -> bool:
+    """Stop when the log-likelihood still to gain is at most ``tol * |log-likelihood|``.
+
+    EM converges linearly: the increments shrink by a factor ``rho`` per
+    iteration, so the remaining gain is about ``delta * rho / (1 - rho)``
+    (Aitken's estimate). Stop when both the last increment and that estimate
+    are below ``tol * |LL|``; a non-positive increment (round-off) also stops.
+    """
+    if len(history) < 2:
+        return False
+    delta = history[-1] - history[-2]
+    bound = tol * abs(history[-1])
+    if delta <= 0.0:
+        return True
+    if delta > bound or len(history) < 3:
+        return False
+    prev = history[-2] - history[-3]
+    rho = delta / prev if prev > 0 else 1.0
+    return rho < 1.0 and delta * rho / (1.0 - rho) <= bound
+
+
+def _em(
+    X: FloatArray,
+    mean: FloatArray | None,
     W: FloatArray,
     sigma2: float,
     learn_sigma2: bool,
+    expand: bool,
     max_iter: int,
     tol: float,
-    expand: bool,
+    sumsq: float,
 ) -> tuple[FloatArray, float, FloatArray, bool]:
-    """Tipping-Bishop EM on centered data (chapter 3, eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2))."""
-    n, d = Xc.shape
+    """EM of Tipping and Bishop (chapter 3, eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)).
+
+    One pass over the data per iteration, O(N D q). ``expand`` turns on the
+    parameter-expanded M-step (PX-EM, chapter 3, eq. (ch3-eq-px)): ``W`` is
+    multiplied by a square root of the fitted latent covariance ``Szz / N``.
+    Returns the last ``W`` whose log-likelihood was evaluated, its ``sigma2``,
+    the log-likelihood history and whether ``tol`` was met.
+    """
+    n, d = X.shape
     q = W.shape[1]
-    sumsq = float(np.einsum("ij,ij->", Xc, Xc))
     floor = 1e-12 * sumsq / (n * d)
-
-    def state(W: FloatArray, s2: float) -> tuple[FloatArray, FloatArray, float]:
-        A = Xc @ W  # N x q: the only O(NDq) product of the E-step
-        Minv = np.linalg.inv(W.T @ W + s2 * np.eye(q))
-        _, logdet_m = np.linalg.slogdet(Minv)
-        proj = float(np.einsum("ij,jk,ik->", A, Minv, A))
-        ll = _loglik(n, d, sumsq, proj, (d - q) * np.log(s2) - logdet_m, s2)
-        return A, Minv.astype(np.float64), ll
-
-    A, Minv, ll = state(W, sigma2)
-    history = [ll]
+    history: list[float] = []
     converged = False
-    for _ in range(max_iter):
-        Ez = A @ Minv  # posterior means, PRML eq. 12.54
-        Szz = n * sigma2 * Minv + Ez.T @ Ez  # sum_i E[z_i z_i^T], PRML eq. 12.55
-        G = Xc.T @ Ez  # D x q, the second O(NDq) product
-        W = np.linalg.solve(Szz, G.T).T  # PRML eq. 12.56
-        if learn_sigma2:  # PRML eq. 12.57, simplified with W Szz = G
-            sigma2 = max((sumsq - float(np.einsum("ij,ij->", W, G))) / (n * d), floor)
-        if expand:  # PX-EM: fold the fitted latent covariance Szz / N back into W
-            W = W @ np.linalg.cholesky(Szz / n)
-        A, Minv, ll = state(W, sigma2)
-        history.append(ll)
-        if history[-1] - history[-2] <= tol * abs(history[-1]):
+    for it in range(max_iter + 1):
+        Minv = np.asarray(np.linalg.inv(W.T @ W + sigma2 * np.eye(q)), dtype=np.float64)
+        G, AtA = _e_pass(X, mean, W, Minv)
+        logdet = (d - q) * np.log(sigma2) - np.linalg.slogdet(Minv)[1]
+        history.append(_loglik(n, d, sumsq, float(np.sum(Minv * AtA)), logdet, sigma2))
+        if _converged(history, tol):
             converged = True
             break
+        if it == max_iter:
+            break
+        Szz = n * sigma2 * Minv + Minv @ AtA @ Minv  # sum_i E[z_i z_i^T], PRML eq. 12.55
+        W_new = np.linalg.solve(Szz, G.T).T  # PRML eq. 12.56
+        if learn_sigma2:  # PRML eq. 12.57, simplified with W_new Szz = G
+            sigma2 = max((sumsq - float(np.sum(W_new * G))) / (n * d), floor)
+        if expand:  # PX-EM (Liu, Rubin and Wu 1998)
+            W_new = W_new @ np.linalg.cholesky(Szz / n)
+        W = W_new
     return W, sigma2, np.asarray(history), converged
 
 
@@ -476,7 +571,9 @@ class PPCA:
     The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps`` with
     ``z ~ N(0, I_q)`` and ``eps ~ N(0, sigma2 I_D)``; ``fit`` runs the EM
     algorithm of Tipping and Bishop (1999, section 3.2) on centered data, each
-    iteration O(N D q) (chapter 3, eqs. (ch3-eq-em-W) and (ch3-eq-em-sigma2)).
+    iteration one pass over the data, O(N D q) (chapter 3, eqs. (ch3-eq-em-W)
+    and (ch3-eq-em-sigma2)). The centered data are never stored: ``(X - mean) W``
+    is computed as ``X W - mean^T W``, block by block.
 
     Parameters
     ----------
@@ -486,11 +583,19 @@ class PPCA:
         A fixed ``sigma2 > 0``, or ``None`` to learn it.
     max_iter : int, default 1000
         The largest number of EM iterations.
-    tol : float, default 1e-10
-        Stop when an iteration raises the log-likelihood by at most
-        ``tol * |log-likelihood|``.
+    tol : float, default 1e-7
+        Stop when the last gain of log-likelihood and Aitken's estimate of the
+        gain still to come are both at most ``tol * |log-likelihood|`` (see
+        :func:`ppca_em`).
+    algorithm : {"px-em", "em"}, default "px-em"
+        ``"em"`` is the EM of Tipping and Bishop; ``"px-em"`` adds the
+        parameter-expansion step of Liu, Rubin and Wu (1998) (chapter 3, eq.
+        (ch3-eq-px)), which keeps the monotone log-likelihood and removes the
+        slow convergence of the scale of ``W`` when ``sigma2`` is small.
     random_state : int, default 0
-        Seed of the starting ``W`` (a standard normal draw scaled to the data).
+        Seed of the starting ``W``: a standard normal draw times the root mean
+        variance per feature, ``sqrt(sum ||x_i - mean||^2 / (N D))``; learned
+        ``sigma2`` starts at that mean variance.
 
     Attributes
     ----------
@@ -535,19 +640,22 @@ class PPCA:
         n_components: int = 1,
         noise_variance: float | None = None,
         max_iter: int = 1000,
-        tol: float = 1e-10,
+        tol: float = 1e-7,
+        algorithm: str = "px-em",
         random_state: int = 0,
     ) -> None:
         self.n_components = n_components
         self.noise_variance = noise_variance
         self.max_iter = max_iter
         self.tol = tol
+        self.algorithm = algorithm
         self.random_state = random_state
 
     def __repr__(self) -> str:
         return (
             f"PPCA(n_components={self.n_components!r}, noise_variance={self.noise_variance!r}, "
-            f"max_iter={self.max_iter!r}, tol={self.tol!r}, random_state={self.random_state!r})"
+            f"max_iter={self.max_iter!r}, tol={self.tol!r}, algorithm={self.algorithm!r}, "
+            f"random_state={self.random_state!r})"
         )
 
     def fit(self, X: Any, y: Any = None) -> PPCA:
@@ -559,22 +667,24 @@ class PPCA:
         s2_fixed = None if learn else as_positive_float(self.noise_variance, "noise_variance")
         max_iter = as_int(self.max_iter, "max_iter", minimum=1)
         tol = as_positive_float(self.tol, "tol")
+        expand = check_choice(self.algorithm, "algorithm", ["px-em", "em"]) == "px-em"
         seed = as_int(self.random_state, "random_state", minimum=0)
 
-        self.mean_ = Xa.mean(axis=0)
-        Xc = Xa - self.mean_
-        var = float(np.einsum("ij,ij->", Xc, Xc)) / (n * d)
+        mean = Xa.mean(axis=0)
+        sumsq = _centered_sumsq(Xa, mean)
+        var = sumsq / (n * d)
         if var == 0.0:
             raise ValueError("X has zero variance after centering: every row is the same")
         W0 = np.random.default_rng(seed).standard_normal((d, q)) * np.sqrt(var)
         s2_0 = var if s2_fixed is None else s2_fixed
-        W, s2, history, converged = _em_general(Xc, W0, s2_0, learn, max_iter, tol)
+        W, s2, history, converged = _em(Xa, mean, W0, s2_0, learn, expand, max_iter, tol, sumsq)
         if not converged:
             warnings.warn(
                 f"PPCA.fit did not converge in max_iter={max_iter} iterations (tol={tol:g})",
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        self.mean_ = mean
         self.W_ = _canonical(W)
         self.noise_variance_ = s2
         self.log_likelihood_ = history

@@ -1,0 +1,442 @@
+"""Tests for hw4lib.mlp (chapter 1) and hw4lib.plotting.mlp.
+
+Expected values come from NumPy's own sort/min/max, from an independent autodiff library
+(autograd) and from hand-derived facts (the 0-1 principle, IEEE rounding bounds), never from
+the code under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import autograd.numpy as anp  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from autograd import grad  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from hw4lib import MLP, TrainResult, minmax_mlp, relu, sorting_mlp, train_mlp  # noqa: E402
+from hw4lib.mlp import _loss_and_grads, comparator_stages  # noqa: E402
+from hw4lib.plotting import mlp as mlp_plots  # noqa: E402
+
+SETTINGS = settings(deadline=None, max_examples=150, derandomize=True)
+
+
+def _wide_floats(bound: float) -> st.SearchStrategy[float]:
+    """Floats of every magnitude in [-bound, bound]: raw floats, powers of two times a
+    mantissa (1e-300 next to 1e300), integers, signed zeros and subnormals."""
+    exp_max = math.frexp(bound)[1] - 1
+    scaled = st.builds(
+        lambda m, e, s: s * math.ldexp(m, e),
+        st.floats(0.5, 1.0, exclude_max=True),
+        st.integers(-1074, exp_max),
+        st.sampled_from([-1.0, 1.0]),
+    )
+    return st.one_of(
+        st.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=True),
+        scaled,
+        st.integers(-(2**52), 2**52).map(float),
+        st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 1.0, -1.0, bound, -bound]),
+    )
+
+
+def _ulps(x: np.ndarray) -> np.ndarray:
+    """spacing(max |x|) along the last axis (the unit of the accuracy claims)."""
+    return np.spacing(np.abs(x).max(axis=-1, keepdims=True))
+
+
+# ---------------------------------------------------------------------------- relu
+
+
+def test_relu_values_and_signed_zero() -> None:
+    out = relu([-2.0, -0.0, 0.0, 3.5])
+    np.testing.assert_array_equal(out, [0.0, 0.0, 0.0, 3.5])
+    assert not np.signbit(out).any()  # ReLU(-0.0) is +0.0
+
+
+@SETTINGS
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
+def test_relu_is_max_with_zero(values: list[float]) -> None:
+    x = np.array(values)
+    np.testing.assert_array_equal(relu(x), np.maximum(x, 0.0))
+
+
+def test_relu_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        relu([1.0, np.nan])
+    with pytest.raises(TypeError, match="x must be real"):
+        relu([1j])
+
+
+# ---------------------------------------------------------------------------- MLP
+
+
+def test_mlp_matches_plain_numpy_forward() -> None:
+    rng = np.random.default_rng(1)
+    sizes = [3, 5, 4, 2]
+    Ws = [rng.normal(size=(o, i)) for i, o in zip(sizes[:-1], sizes[1:])]
+    bs = [rng.normal(size=o) for o in sizes[1:]]
+    x = rng.normal(size=(7, 3))
+    h = x
+    for W, b in zip(Ws[:-1], bs[:-1]):
+        h = np.maximum(h @ W.T + b, 0.0)
+    expected = h @ Ws[-1].T + bs[-1]
+    net = MLP(Ws, bs)
+    np.testing.assert_allclose(net(x), expected, rtol=1e-12, atol=1e-12)
+    assert (net.n_in, net.widths, net.n_out, net.depth) == (3, (5, 4), 2, 2)
+    assert repr(net) == "MLP(n_in=3, widths=(5, 4), n_out=2)"
+
+
+def test_mlp_shapes_and_broadcasting() -> None:
+    net = minmax_mlp()
+    assert net([1.0, 2.0]).shape == (2,)
+    assert net(np.zeros((3, 4, 2))).shape == (3, 4, 2)
+    assert net(np.zeros((0, 2))).shape == (0, 2)
+    (h,) = net.hidden_activations([[3.0, 1.0]])
+    np.testing.assert_array_equal(h, [[2.0, 0.0, 1.0, 0.0]])
+
+
+def test_mlp_copies_and_freezes_parameters() -> None:
+    W = np.array([[1.0, 2.0]])
+    net = MLP([W], [np.zeros(1)])
+    W[0, 0] = 100.0
+    assert net.weights[0][0, 0] == 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        net.weights[0][0, 0] = 5.0
+
+
+def test_mlp_validation_messages() -> None:
+    with pytest.raises(TypeError, match="weights must be a list or tuple"):
+        MLP(np.zeros((1, 2, 2)), [np.zeros(2)])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least one layer"):
+        MLP([], [])
+    with pytest.raises(ValueError, match="one vector per layer"):
+        MLP([np.eye(2)], [])
+    with pytest.raises(ValueError, match=r"weights\[1\] has shape \(2, 3\): its 3 columns"):
+        MLP([np.eye(2), np.ones((2, 3))], [np.zeros(2), np.zeros(2)])
+    with pytest.raises(ValueError, match=r"biases\[0\] has shape \(3,\); expected \(2,\)"):
+        MLP([np.eye(2)], [np.zeros(3)])
+    with pytest.raises(ValueError, match=r"weights\[0\] must be 2-D"):
+        MLP([np.ones(2)], [np.zeros(1)])
+    with pytest.raises(ValueError, match=r"weights\[0\] must contain only finite values"):
+        MLP([[[np.inf]]], [[0.0]])
+
+
+def test_mlp_call_validation_messages() -> None:
+    net = minmax_mlp()
+    with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., 2\); got shape \(3, 3\)"):
+        net(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        net([[1.0, np.nan]])
+    with pytest.raises(ValueError, match="x must have at least 1 dimension"):
+        net(1.0)
+    with pytest.raises(ValueError, match="layer 0 overflowed"):
+        net([[1.7e308, -1.7e308]])  # x1 - x2 is not representable
+
+
+# ---------------------------------------------------------------------------- min and max
+
+
+def test_minmax_structure_and_examples() -> None:
+    net = minmax_mlp()
+    assert net.widths == (4,)
+    np.testing.assert_array_equal(net([[3.0, -1.0], [0.5, 2.0], [-4.0, -4.0]]),
+                                  [[-1.0, 3.0], [0.5, 2.0], [-4.0, -4.0]])
+
+
+@SETTINGS
+@given(_wide_floats(2.0**1022), _wide_floats(2.0**1022))
+def test_minmax_within_two_ulps_and_x2_output_exact(x1: float, x2: float) -> None:
+    x = np.array([x1, x2])
+    y = minmax_mlp()(x)
+    exact = np.array([min(x1, x2), max(x1, x2)])
+    assert np.all(np.abs(y - exact) <= 2.0 * _ulps(x)[0])
+    # The output that equals x2 is computed without any rounding.
+    assert y[0 if x1 >= x2 else 1] == x2
+
+
+@SETTINGS
+@given(st.integers(-(2**52), 2**52), st.integers(-(2**52), 2**52))
+def test_minmax_exact_on_integers(a: int, b: int) -> None:
+    y = minmax_mlp()([float(a), float(b)])
+    assert y.tolist() == [float(min(a, b)), float(max(a, b))]
+
+
+@SETTINGS
+@given(_wide_floats(2.0**1022))
+def test_minmax_exact_on_ties(a: float) -> None:
+    assert minmax_mlp()([a, a]).tolist() == [a, a]
+
+
+def test_minmax_signed_zeros_and_hard_cases() -> None:
+    net = minmax_mlp()
+    for pair in ([-0.0, 0.0], [0.0, -0.0], [-0.0, -0.0]):
+        y = net(pair)
+        assert y.tolist() == [0.0, 0.0] and not np.signbit(y).any()  # value exact, +0.0
+    # x1 - x2 rounds (2**53 + 1 is not a float); the x2 output is still exact.
+    y = net([1.0, -(2.0**53)])
+    assert y[0] == -(2.0**53) and abs(y[1] - 1.0) <= 2 * np.spacing(2.0**53)
+    y = net([5e-324, -5e-324])  # subnormals: subtraction is exact
+    assert y.tolist() == [-5e-324, 5e-324]
+
+
+# ---------------------------------------------------------------------------- sorting
+
+
+def _n_stages(n: int, network: str) -> int:
+    """Stage counts from the literature: n (odd-even transposition, n >= 3) and
+    t(t+1)/2 with t = ceil(log2 n) (Batcher)."""
+    if n == 1:
+        return 0
+    if network == "transposition":
+        return 1 if n == 2 else n
+    t = math.ceil(math.log2(n))
+    return t * (t + 1) // 2
+
+
+@pytest.mark.parametrize("network", ["transposition", "batcher"])
+@pytest.mark.parametrize("n", range(1, 10))
+def test_sorting_structure_and_zero_one_principle(n: int, network: str) -> None:
+    net = sorting_mlp(n, network)
+    S = _n_stages(n, network)
+    assert net.widths == (2 * n,) * S
+    for W in net.weights:
+        assert set(np.unique(W)) <= {-1.0, 0.0, 1.0}
+    stages = comparator_stages(n, network)
+    assert len(stages) == S
+    for stage in stages:
+        lanes = [lane for pair in stage for lane in pair]
+        assert len(lanes) == len(set(lanes)) and all(i < j for i, j in stage)
+    if network == "transposition":
+        assert sum(map(len, stages)) == n * (n - 1) // 2
+    # 0-1 principle (Knuth 5.3.4): a comparator network sorts every input iff it sorts
+    # every 0-1 input; on 0-1 inputs the network's arithmetic is exact.
+    X = np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+    np.testing.assert_array_equal(net(X), np.sort(X, axis=1))
+
+
+@settings(deadline=None, max_examples=120, derandomize=True)
+@given(st.sampled_from(["transposition", "batcher"]), st.integers(1, 9).flatmap(
+    lambda n: st.lists(_wide_floats(2.0**1020), min_size=n, max_size=n)))
+def test_sorting_rounding_bound(network: str, values: list[float]) -> None:
+    x = np.array(values)
+    net = sorting_mlp(len(values), network)
+    S = max(net.depth, 1)
+    # Chapter 1, proposition ch1-prop-sorting-rounding: (15 S - 12) u M to first order.
+    tol = (15 * S - 11) * _ulps(x)
+    assert np.all(np.abs(net(x) - np.sort(x)) <= tol)
+
+
+@SETTINGS
+@given(st.integers(2, 9).flatmap(
+    lambda n: st.lists(st.integers(-(2**50), 2**50), min_size=n, max_size=n)))
+def test_sorting_exact_on_integers_and_ties(values: list[int]) -> None:
+    x = np.array(values, dtype=float)
+    for network in ("transposition", "batcher"):
+        np.testing.assert_array_equal(sorting_mlp(len(x), network)(x), np.sort(x))
+        ties = np.repeat(x[:2], len(x))[: len(x)]
+        np.testing.assert_array_equal(sorting_mlp(len(x), network)(ties), np.sort(ties))
+
+
+def test_sorting_seeded_sample_is_accurate_to_a_few_ulps() -> None:
+    """Empirical accuracy (far inside the proven bound): at most n ulps on a seeded
+    sample of mixed magnitudes, ties and zeros."""
+    rng = np.random.default_rng(0)
+    for n in range(2, 10):
+        x = rng.choice([-1.0, 1.0], (4000, n)) * np.ldexp(1 + rng.random((4000, n)),
+                                                         rng.integers(-60, 61, (4000, n)))
+        x[rng.random(x.shape) < 0.1] = 0.0
+        err = np.abs(sorting_mlp(n)(x) - np.sort(x, axis=1)) / _ulps(x)
+        assert err.max() <= n
+
+
+def test_sorting_validation_messages() -> None:
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        sorting_mlp(0)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        sorting_mlp(2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown network 'bitonic'"):
+        sorting_mlp(4, "bitonic")
+    with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., 4\)"):
+        sorting_mlp(4)([1.0, 2.0])
+
+
+def test_transposition_needs_all_n_stages() -> None:
+    """Dropping the last stage leaves some 0-1 input unsorted (n >= 3), simulated directly."""
+    for n in range(3, 9):
+        stages = comparator_stages(n)[:-1]
+        failures = 0
+        for bits in itertools.product([0, 1], repeat=n):
+            v = list(bits)
+            for stage in stages:
+                for i, j in stage:
+                    v[i], v[j] = min(v[i], v[j]), max(v[i], v[j])
+            failures += v != sorted(bits)
+        assert failures > 0
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def _data(seed: int = 0, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    return X, np.stack([X.min(axis=1), X.max(axis=1)], axis=1)
+
+
+def _autograd_loss(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    W1, b1, W2, b2 = params
+    h = anp.maximum(anp.dot(X, W1.T) + b1, 0.0)
+    r = anp.dot(h, W2.T) + b2 - Y
+    return anp.sum(r * r) / X.shape[0]
+
+
+def test_gradients_match_autograd() -> None:
+    X, Y = _data()
+    rng = np.random.default_rng(3)
+    params = [rng.normal(size=(5, 2)), rng.normal(size=5), rng.normal(size=(2, 5)), rng.normal(size=2)]
+    expected = grad(_autograd_loss)(params, X, Y)
+    # Two restarts side by side: the second one is the first with its sign flipped.
+    Ws = [np.stack([params[0], -params[0]]), np.stack([params[2], -params[2]])]
+    bs = [np.stack([params[1], -params[1]]), np.stack([params[3], -params[3]])]
+    loss, gWs, gbs = _loss_and_grads(Ws, bs, X, Y)
+    np.testing.assert_allclose(loss[0], _autograd_loss(params, X, Y), rtol=1e-12)
+    for got, want in zip([gWs[0][0], gbs[0][0], gWs[1][0], gbs[1][0]], expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    flipped = [[-p for p in params][k] for k in range(4)]
+    np.testing.assert_allclose(loss[1], _autograd_loss(flipped, X, Y), rtol=1e-12)
+
+
+def test_one_gradient_step_matches_autograd() -> None:
+    X, Y = _data(seed=4)
+    rng = np.random.default_rng(5)
+    init = MLP([rng.normal(size=(3, 2)), rng.normal(size=(2, 3))], [rng.normal(size=3), rng.normal(size=2)])
+    lr = 2.0**-10
+    res = train_mlp(X, Y, init=init, n_steps=1, learning_rate=lr, optimizer="gd")
+    params = [init.weights[0], init.biases[0], init.weights[1], init.biases[1]]
+    expected = grad(_autograd_loss)(params, X, Y)
+    after = [res.mlp.weights[0], res.mlp.biases[0], res.mlp.weights[1], res.mlp.biases[1]]
+    for p0, p1, g in zip(params, after, expected):
+        np.testing.assert_allclose((p0 - p1) / lr, g, rtol=1e-6, atol=1e-9)
+
+
+def test_relu_derivative_at_kink_is_zero() -> None:
+    """A unit with zero weights and bias sits at its kink on every sample: with ReLU'(0) = 0
+    its incoming weights get no gradient (with ReLU'(0) = 1 they would move)."""
+    X, Y = _data(seed=6)
+    W1 = np.array([[1.0, -1.0], [0.0, 0.0]])
+    init = MLP([W1, np.array([[1.0, 1.0], [0.5, 2.0]])], [np.zeros(2), np.zeros(2)])
+    res = train_mlp(X, Y, init=init, n_steps=1, learning_rate=0.1, optimizer="gd")
+    np.testing.assert_array_equal(res.mlp.weights[0][1], [0.0, 0.0])
+    assert res.mlp.biases[0][1] == 0.0
+    assert not np.array_equal(res.mlp.weights[0][0], W1[0])
+
+
+def test_exact_network_is_a_stationary_point() -> None:
+    """At the exact network the residuals are rounding errors (~1e-17), so gradient descent
+    barely moves. (Adam would: it divides the step by the gradient's own size.)"""
+    X, Y = _data(seed=7)
+    res = train_mlp(X, Y, init=minmax_mlp(), n_steps=5, learning_rate=0.1, optimizer="gd")
+    assert np.all(res.loss_history < 1e-30)
+    for a, b in zip(res.mlp.weights, minmax_mlp().weights):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+
+
+def test_training_results_are_consistent_and_deterministic() -> None:
+    X, Y = _data(seed=8)
+    res = train_mlp(X, Y, [4], n_restarts=6, n_steps=300, learning_rate=0.02, seed=11)
+    assert isinstance(res, TrainResult)
+    assert res.loss_histories.shape == (301, 6) and res.loss_history.shape == (301,)
+    assert res.best_restart == int(np.argmin(res.final_losses))
+    # The returned network's loss, recomputed from its own forward pass, is the recorded one.
+    recomputed = np.mean(np.sum((res.mlp(X) - Y) ** 2, axis=1))
+    np.testing.assert_allclose(recomputed, res.loss_history[-1], rtol=1e-9)
+    assert res.loss_history[-1] < 0.1 * res.loss_history[0]
+    again = train_mlp(X, Y, [4], n_restarts=6, n_steps=300, learning_rate=0.02, seed=11)
+    np.testing.assert_array_equal(again.loss_histories, res.loss_histories)
+    other = train_mlp(X, Y, [4], n_restarts=6, n_steps=300, learning_rate=0.02, seed=12)
+    assert not np.array_equal(other.loss_histories, res.loss_histories)
+    gen = train_mlp(X, Y, [4], n_steps=3, seed=np.random.default_rng(11))
+    assert gen.loss_history.shape == (4,)
+
+
+def test_gradient_descent_decreases_a_convex_loss() -> None:
+    X, _ = _data(seed=9)
+    Y = X @ np.array([[2.0], [-1.0]]) + 0.5
+    res = train_mlp(X, Y, [], n_steps=200, learning_rate=0.05, optimizer="gd")
+    assert np.all(np.diff(res.loss_history) <= 1e-15)
+    assert res.loss_history[-1] < 1e-6
+
+
+def test_frozen_biases_stay_zero() -> None:
+    X, Y = _data(seed=10)
+    res = train_mlp(X, Y, [4], n_restarts=3, n_steps=50, train_biases=False)
+    for b in res.mlp.biases:
+        np.testing.assert_array_equal(b, 0.0)
+    # Homogeneous: f(t x) = t f(x) for t > 0.
+    np.testing.assert_allclose(res.mlp(3.0 * X), 3.0 * res.mlp(X), rtol=1e-12, atol=1e-12)
+
+
+def test_train_validation_messages() -> None:
+    X, Y = _data()
+    with pytest.raises(ValueError, match="x must be 2-D"):
+        train_mlp(X[:, 0], Y, [3])
+    with pytest.raises(ValueError, match="same number of rows, got 40 and 39"):
+        train_mlp(X, Y[:-1], [3])
+    with pytest.raises(ValueError, match=r"hidden_sizes\[0\] must be >= 1, got 0"):
+        train_mlp(X, Y, [0])
+    with pytest.raises(ValueError, match="unknown optimizer 'sgd'"):
+        train_mlp(X, Y, [3], optimizer="sgd")
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        train_mlp(X, Y, [3], learning_rate=-1.0)
+    with pytest.raises(ValueError, match="n_restarts must be >= 1"):
+        train_mlp(X, Y, [3], n_restarts=0)
+    with pytest.raises(ValueError, match="hidden_sizes is required"):
+        train_mlp(X, Y)
+    with pytest.raises(ValueError, match="n_restarts must be 1 when init is given"):
+        train_mlp(X, Y, init=minmax_mlp(), n_restarts=2)
+    with pytest.raises(ValueError, match=r"does not match init.widths \(4,\)"):
+        train_mlp(X, Y, [3], init=minmax_mlp())
+    with pytest.raises(ValueError, match="init maps 4 inputs"):
+        train_mlp(X, Y, init=sorting_mlp(4))
+    with pytest.raises(TypeError, match="init must be an MLP"):
+        train_mlp(X, Y, init="net")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        train_mlp(X, Y, [3], seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="every restart diverged"):
+        train_mlp(1e3 * X, Y, [8], n_steps=50, learning_rate=10.0, optimizer="gd")
+
+
+# ---------------------------------------------------------------------------- plotting
+
+
+def test_plots_are_built_from_the_weights() -> None:
+    fig = mlp_plots.plot_linear_regions(minmax_mlp(), output_labels=["min", "max"], n_grid=60)
+    titles = [ax.get_title() for ax in fig.axes]
+    # Four activation regions; the kink of u3, u4 (x2 = 0) cancels in both outputs.
+    assert titles == ["activation regions (4)", "min: 2 linear regions", "max: 2 linear regions"]
+    ax = mlp_plots.plot_network(minmax_mlp())
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count("-1") == 6 and labels.count("1") == 6  # the 12 nonzero weights
+    ax = mlp_plots.plot_comparator_network(5)
+    assert ax.get_title() == "transposition network, n = 5: 5 stages, 10 comparators"
+    plt.close("all")
+
+
+def test_plot_validation_messages() -> None:
+    with pytest.raises(ValueError, match="mlp must have 2 inputs"):
+        mlp_plots.plot_linear_regions(sorting_mlp(3))
+    with pytest.raises(TypeError, match="mlp must be an hw4lib.MLP"):
+        mlp_plots.plot_network("net")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="output_labels must have 2 entries"):
+        mlp_plots.plot_network(minmax_mlp(), output_labels=["a"])
+    with pytest.raises(ValueError, match="results must be a non-empty mapping"):
+        mlp_plots.plot_width_experiment({})
+    plt.close("all")

@@ -62,7 +62,7 @@ def _tanh_pair(a: FloatArray, d: FloatArray) -> None:
 
 
 def _log1p_exp_neg_abs(a: FloatArray) -> FloatArray:
-    """Return ``log(1 + exp(-|z|))`` for ``z`` in ``a``: the one temporary of sigmoid and softplus."""
+    """Return ``log(1 + exp(-|z|))`` for ``z`` in ``a``: sigmoid's and softplus' one temporary."""
     t = np.abs(a)
     np.negative(t, out=t)
     np.exp(t, out=t)  # exp(-|z|) <= 1: no overflow

@@ -50,7 +50,9 @@ AG_PHI = {
 }
 
 
-def make_block(rng: np.random.Generator, n: int | None, d: int, scale: float = 1.0) -> dict[str, Any]:
+def make_block(
+    rng: np.random.Generator, n: int | None, d: int, scale: float = 1.0
+) -> dict[str, Any]:
     shape = (d,) if n is None else (n, d)
     return {
         "x": rng.standard_normal(shape),
@@ -144,7 +146,9 @@ def test_activations_stable_for_large_arguments(name: str) -> None:
     assert np.isfinite(a).all() and np.isfinite(d).all()
     assert (np.diff(a) >= 0).all()  # all four are non-decreasing
     assert (d >= 0).all() and (d <= 1).all()
-    limits = {"relu": (0.0, 1e3), "tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "softplus": (0.0, 1e3)}
+    limits = {
+        "relu": (0.0, 1e3), "tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "softplus": (0.0, 1e3)
+    }
     np.testing.assert_allclose([a[0], a[-1]], limits[name], rtol=1e-15, atol=0)
 
 
@@ -196,7 +200,10 @@ def test_zero_weights_make_the_identity_block() -> None:
 
 # --------------------------------------------------------------------------- backward
 
-shapes = st.tuples(st.one_of(st.none(), st.integers(1, 6)), st.integers(1, 5), st.integers(0, 2**32 - 1))
+# (N or None for a single vector, D, seed)
+shapes = st.tuples(
+    st.one_of(st.none(), st.integers(1, 6)), st.integers(1, 5), st.integers(0, 2**32 - 1)
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -237,7 +244,9 @@ def test_backward_matches_central_differences(name: str, n: int | None) -> None:
 @settings(max_examples=15, deadline=None)
 @given(n=st.integers(1, 5), d=st.integers(1, 4), seed=st.integers(0, 2**32 - 1),
        name=st.sampled_from(SMOOTH))
-def test_batch_gradients_are_sums_of_example_gradients(n: int, d: int, seed: int, name: str) -> None:
+def test_batch_gradients_are_sums_of_example_gradients(
+    n: int, d: int, seed: int, name: str
+) -> None:
     p = make_block(np.random.default_rng(seed), n, d)
     batch = gradients(p, name)
     singles = [gradients({**p, "x": p["x"][i], "dy": p["dy"][i]}, name) for i in range(n)]
@@ -269,7 +278,8 @@ def test_inputs_are_not_modified() -> None:
 def test_relu_gradient_at_kink_uses_zero_convention() -> None:
     # b = -W x puts every z exactly at 0: phi'(z) = 0, so the first layer gets no gradient
     rng = np.random.default_rng(8)
-    x, W, V, c = rng.standard_normal(3), rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), rng.standard_normal(3)
+    x, c = rng.standard_normal((2, 3))
+    W, V = rng.standard_normal((2, 3, 3))
     b = -(W @ x)
     _, cache = residual_forward(x, W, b, V, c, "relu")
     np.testing.assert_array_equal(cache.dphi_z, 0.0)

@@ -211,7 +211,8 @@ def draw_computation_graph(
             ax.add_patch(arrow)
             if is_skip:
                 (x0, _), (x1, _) = pos[parent], pos[node.name]
-                ax.text((x0 + x1) / 2, -0.26 * (x1 - x0) - 0.1, "skip (identity)", color=_SKIP_COLOR,
+                label_y = -0.26 * (x1 - x0) - 0.1  # just below the arc
+                ax.text((x0 + x1) / 2, label_y, "skip (identity)", color=_SKIP_COLOR,
                         ha="center", va="top", fontsize=9)
     for node in graph:
         x, y = pos[node.name]

@@ -11,9 +11,10 @@ data. The estimator :class:`PPCA` is the general model of Tipping and Bishop
 (1999), x = W z + mean + noise with a ``q``-dimensional latent; it centers the
 data as scikit-learn's ``PCA`` does and can learn the noise variance.
 
-Every computation costs O(N D q): the D x D covariance is never formed; its
+Every EM computation costs O(N D q): the D x D covariance is never formed; its
 determinant and inverse go through the matrix determinant lemma and the
-Woodbury identity (eq. (ch3-eq-loglik)).
+Woodbury identity (eq. (ch3-eq-loglik)). Only :func:`ppca_closed_form`, the
+reference solution, uses an eigendecomposition.
 
 References
 ----------
@@ -22,6 +23,8 @@ References
 .. [PRML] C. M. Bishop, *Pattern Recognition and Machine Learning*, 2006,
    section 12.2.
 .. [R97] S. Roweis, "EM algorithms for PCA and SPCA", NIPS 10, 1998.
+.. [LRW98] C. Liu, D. B. Rubin and Y. N. Wu, "Parameter expansion to
+   accelerate EM: the PX-EM algorithm", Biometrika 85(4):755-770, 1998.
 """
 
 from __future__ import annotations

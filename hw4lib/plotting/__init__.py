@@ -6,10 +6,12 @@ This package imports matplotlib; the rest of hw4lib does not.
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib as mpl
 
 #: One look for every figure in the book: set once, used by every submodule.
-STYLE: dict[str, object] = {
+STYLE: dict[str, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 100,
     "figure.figsize": (6.4, 4.0),
@@ -23,7 +25,8 @@ STYLE: dict[str, object] = {
 
 def use_book_style() -> None:
     """Apply the book's matplotlib style (call once at the top of a notebook)."""
-    mpl.rcParams.update(STYLE)
+    for key, value in STYLE.items():
+        mpl.rcParams[key] = value
 
 
 __all__ = ["STYLE", "use_book_style"]

@@ -113,6 +113,8 @@ def plot_reconstructions(
             ax.imshow(imgs[k].reshape(shape), cmap="gray_r", vmin=0, vmax=16)
             ax.set_xticks([])
             ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
             if k == 0:
                 ax.set_ylabel(label, fontsize=8)
     fig.tight_layout()
@@ -138,8 +140,10 @@ def plot_noise_variance_vs_n(
     """Noise-variance estimates against the number of samples (log-log), ``N = D`` marked."""
     ns = np.asarray(n_samples, dtype=float)
     fig, ax = plt.subplots(figsize=(6.0, 3.6))
-    for label, vals in values.items():
-        ax.loglog(ns, np.asarray(vals, dtype=float), marker="o", ms=4, label=label)
+    styles = [("o", "-"), ("s", "--"), ("^", ":")]
+    for k, (label, vals) in enumerate(values.items()):
+        marker, ls = styles[k % len(styles)]
+        ax.loglog(ns, np.asarray(vals, dtype=float), marker=marker, ls=ls, ms=5, label=label)
     ax.axvline(n_features, color="k", ls=":", lw=1, label="$N = D$")
     ax.set(xlabel="number of samples $N$", ylabel=r"estimated $\sigma^2$")
     ax.legend(fontsize=8)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib as mpl
+import matplotlib.style
 
 #: One look for every figure in the book: set once, used by every submodule.
 STYLE: dict[str, Any] = {
@@ -25,8 +25,7 @@ STYLE: dict[str, Any] = {
 
 def use_book_style() -> None:
     """Apply the book's matplotlib style (call once at the top of a notebook)."""
-    for key, value in STYLE.items():
-        mpl.rcParams[key] = value
+    matplotlib.style.use(STYLE)
 
 
 __all__ = ["STYLE", "use_book_style"]

@@ -28,7 +28,7 @@ help:
 	@echo "make serve    preview the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab      JupyterLab with hw4lib importable"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh kernels)"
-	@echo "make bench    run the benchmarks under benchmarks/"
+	@echo "make bench    run the benchmarks under benchmarks/ (TORCH=1: against PyTorch)"
 	@echo "make lock     re-resolve requirements.in into requirements.lock"
 	@echo "make clean    remove _build (distclean: also .venv and node_modules)"
 
@@ -90,7 +90,10 @@ test-browser: test-build
 test: test-unit test-types test-notebooks test-browser
 	@echo "make test: all checks passed"
 
+# TORCH=1 also installs PyTorch 2.13.0 (a local CPU wheel on the project's machines) so that
+# bench_residual.py compares against PyTorch's autograd; otherwise it uses `autograd`.
 bench: env
+	@if [ -n "$${TORCH:-}" ]; then $(BIN)/python -m pip install --quiet torch==2.13.0; fi
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 lock:

@@ -14,9 +14,8 @@ MATHJAX := node_modules/mathjax/es5/tex-chtml-full.js
 HTML   := _build/html
 PORT   ?= 8000
 JOBS   ?= 2
-# Deterministic notebooks and headless plotting for every command below.
+# Deterministic hashing for every command below (notebooks keep their inline figures).
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help env book html test test-unit test-types test-notebooks test-build test-browser \

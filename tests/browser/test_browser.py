@@ -133,6 +133,8 @@ def test_page_offline(page_path: str, browser: Any, site_url: str) -> None:
     assert not foreign, f"{page_path} requested other hosts: {foreign}"
     assert not problems, f"{page_path}: {problems}"
     assert not images["broken"], f"{page_path}: images failed to load: {images['broken']}"
+    if page_path.startswith("chapters/"):  # every chapter shows figures made by its code
+        assert images["count"] > 0, f"{page_path} shows no figure"
     if math["maths"]:
         assert math["hasMathJax"], f"{page_path} has maths but MathJax did not start"
         assert len(math["scripts"]) == 1, f"{page_path} loads MathJax {len(math['scripts'])} times"

@@ -27,11 +27,13 @@ TARGET_SECONDS = 5.0
 def build(src: Path) -> float:
     jb = Path(sys.executable).with_name("jupyter-book")
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [str(jb), "build", str(src), "-W", "-n", "--keep-going", "--quiet"],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        sys.exit(f"the build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return time.perf_counter() - start
 
 

@@ -15,6 +15,12 @@
    logs "Got invalid theme mode" on every page. We put ``default_mode`` in the
    page context: ``light`` (figures have white backgrounds); readers can still
    switch.
+3. **A second search box in a header bar.** ``sphinx-book-theme`` 1.3 has no
+   top navbar (its ``theme.conf`` empties ``navbar_persistent``), but
+   ``pydata-sphinx-theme`` 0.17 fills ``navbar_persistent`` with its search
+   button whenever the *user's* ``html_theme_options`` lack the key, so every
+   page grew a header bar holding a duplicate of the sidebar's search field.
+   We set the option explicitly to the book theme's own default (empty).
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ from __future__ import annotations
 from typing import Any
 
 from sphinx.application import Sphinx
+
+
+def _no_header_search(app: Sphinx, config: Any) -> None:
+    options = dict(config.html_theme_options or {})
+    options.setdefault("navbar_persistent", [])
+    config.html_theme_options = options
 
 
 def _fix_page(
@@ -39,5 +51,6 @@ def _fix_page(
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", _no_header_search)
     app.connect("html-page-context", _fix_page, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -10,7 +10,7 @@ error from deep inside NumPy.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,25 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["FloatArray", "as_float_array", "as_positive_float", "as_int", "check_choice"]
+__all__ = [
+    "FloatArray",
+    "as_float_array",
+    "as_positive_float",
+    "as_int",
+    "check_choice",
+    "check_finite_result",
+]
+
+
+def _show(value: Any) -> str:
+    """``repr(value)``, shortened (integers beyond Python's str limit included)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int with more digits than sys.get_int_max_str_digits()
+        if isinstance(value, int):
+            return f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+        return f"a {type(value).__name__}"
+    return text if len(text) <= 60 else f"{text[:25]}...{text[-25:]} ({len(text)} characters)"
 
 
 def _describe(ndim: int | Sequence[int]) -> str:
@@ -57,10 +75,12 @@ def as_float_array(
     Raises
     ------
     TypeError
-        If ``value`` is not numeric or is complex.
+        If ``value`` is not numeric (strings, objects, dates and time
+        deltas) or is complex.
     ValueError
         If the dimensions or shape are wrong, the array is empty, or it
-        contains NaN or infinity.
+        contains NaN or infinity (also an entry too large for float64, such
+        as a ``longdouble`` beyond 1.8e308).
 
     Examples
     --------
@@ -77,8 +97,10 @@ def as_float_array(
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    if (
+        arr.dtype == object
+        or np.issubdtype(arr.dtype, np.timedelta64)  # numpy counts time deltas as integers
+        or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_))
     ):
         raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
@@ -100,7 +122,8 @@ def as_float_array(
                 )
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    out = arr.astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # longdouble beyond float64 -> inf
+        out = arr.astype(np.float64, copy=False)
     if not np.isfinite(out).all():
         bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
         raise ValueError(
@@ -118,17 +141,24 @@ def as_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> flo
     Traceback (most recent call last):
     ...
     ValueError: sigma2 must be a finite number > 0, got -1
+
+    An integer beyond the float64 range is a ``ValueError`` too (not an ``OverflowError``).
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if isinstance(value, np.ndarray):
         if value.ndim != 0 or not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
             raise TypeError(f"{name} must be a real scalar, got array of shape {value.shape}")
-    x = float(value)
+    bound = ">= 0" if allow_zero else "> 0"
+    try:
+        x = float(value)
+    except OverflowError:  # an int (or Fraction) beyond float64's range
+        raise ValueError(
+            f"{name} must be a finite number {bound}, got {_show(value)} (too large for float64)"
+        ) from None
     ok = np.isfinite(x) and (x >= 0 if allow_zero else x > 0)
     if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number {bound}, got {_show(value)}")
     return x
 
 
@@ -143,12 +173,12 @@ def as_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | 
     ValueError: n must be >= 1, got 0
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {_show(value)}")
     n = int(value)
     if minimum is not None and n < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {n}")
+        raise ValueError(f"{name} must be >= {minimum}, got {_show(n)}")
     if maximum is not None and n > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {n}")
+        raise ValueError(f"{name} must be <= {maximum}, got {_show(n)}")
     return n
 
 
@@ -163,3 +193,21 @@ def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(choices)}")
     return value
+
+
+def check_finite_result(value: Any, message: str | Callable[[], str]) -> None:
+    """Raise ``ValueError(message)`` unless every entry of ``value`` is finite.
+
+    Finite inputs can still overflow (``1e200 * 1e200``). Functions compute under
+    ``np.errstate(over="ignore", invalid="ignore")`` and then call this on their results,
+    with a message naming the arguments that are too large, so that an overflow is never a
+    ``RuntimeWarning`` or a silent inf/NaN. A callable ``message`` is only called on failure
+    (for messages that cost a pass over the data).
+
+    >>> check_finite_result(np.array([1.0, np.inf]), "x is too large")
+    Traceback (most recent call last):
+    ...
+    ValueError: x is too large
+    """
+    if not np.isfinite(value).all():
+        raise ValueError(message if isinstance(message, str) else message())

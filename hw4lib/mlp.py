@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import FloatArray, as_float_array, as_int, as_positive_float, check_choice
+from ._validation import (
+    FloatArray,
+    _show,
+    as_float_array,
+    as_int,
+    as_positive_float,
+    check_choice,
+)
 
 __all__ = [
     "relu",
@@ -45,6 +52,15 @@ __all__ = [
 
 NETWORKS = ("transposition", "batcher")
 OPTIMIZERS = ("adam", "gd")
+
+#: Largest number of lanes of :func:`comparator_stages` (odd-even transposition has
+#: ``n (n - 1) / 2`` comparators, each a Python tuple).
+MAX_LANES = 1024
+#: Largest number of weights of a :func:`sorting_mlp` network (``4 n^2 S``, 512 MiB).
+MAX_SORTING_WEIGHTS = 2**26
+#: Largest number of float64 values :func:`train_mlp` may hold at once (8 GiB): the loss
+#: histories, the parameters with Adam's moments, and the activations of the full batch.
+MAX_TRAIN_ENTRIES = 2**30
 
 
 def _relu(z: FloatArray) -> FloatArray:
@@ -267,7 +283,7 @@ def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tup
     Parameters
     ----------
     n : int
-        Number of lanes, ``n >= 1``.
+        Number of lanes, ``1 <= n <= MAX_LANES`` (1024).
     network : {"transposition", "batcher"}
         ``"transposition"``: odd-even transposition sort, stage ``s`` compares the lanes
         ``(i, i + 1)`` with ``i = s mod 2, s mod 2 + 2, ...``; ``n`` stages for ``n >= 3``
@@ -283,7 +299,7 @@ def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tup
     Raises
     ------
     ValueError
-        If ``n < 1`` or ``network`` is unknown.
+        If ``n < 1``, ``n > MAX_LANES`` or ``network`` is unknown.
 
     References
     ----------
@@ -296,7 +312,7 @@ def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tup
     >>> len(comparator_stages(8, "batcher"))
     6
     """
-    n = as_int(n, "n", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=MAX_LANES)
     check_choice(network, "network", NETWORKS)
     if network == "transposition":
         n_stages = 0 if n == 1 else (1 if n == 2 else n)
@@ -357,7 +373,9 @@ def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     Parameters
     ----------
     n : int
-        Number of inputs, ``n >= 1`` (``n = 1`` gives the identity, no hidden layer).
+        Number of inputs, ``n >= 1`` (``n = 1`` gives the identity, no hidden layer). The
+        network has ``4 n^2 S`` weights for ``S`` stages, at most ``MAX_SORTING_WEIGHTS``
+        (``2**26``): ``n <= 256`` for odd-even transposition, ``n <= 512`` for Batcher.
     network : {"transposition", "batcher"}
         Which comparator network to build (see :func:`comparator_stages`).
 
@@ -369,7 +387,7 @@ def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     Raises
     ------
     ValueError
-        If ``n < 1`` or ``network`` is unknown.
+        If ``n < 1``, the network would be too large, or ``network`` is unknown.
 
     Examples
     --------
@@ -379,8 +397,15 @@ def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     >>> net([3.0, -1.0, 2.5, 0.0]).tolist()
     [-1.0, 0.0, 2.5, 3.0]
     """
-    n = as_int(n, "n", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=MAX_LANES)
     stages = comparator_stages(n, network)
+    n_weights = 4 * n * n * len(stages)
+    if n_weights > MAX_SORTING_WEIGHTS:
+        hint = " or use network='batcher'" if network == "transposition" else ""
+        raise ValueError(
+            f"sorting_mlp(n={n}, network={network!r}) would have {n_weights:,} weights, more "
+            f"than MAX_SORTING_WEIGHTS={MAX_SORTING_WEIGHTS:,}; lower n{hint}"
+        )
     if not stages:
         return MLP([np.eye(n)], [np.zeros(n)])
     weights: list[FloatArray] = []
@@ -515,8 +540,9 @@ def train_mlp(
     Raises
     ------
     ValueError
-        On shapes that do not match, non-finite data, out-of-range settings, or if every
-        restart diverged (the loss became inf or NaN).
+        On shapes that do not match, non-finite data, out-of-range settings, a run that
+        would hold more than ``MAX_TRAIN_ENTRIES`` float64 values, data so large that the
+        initial loss overflows, or if every restart diverged (the loss became inf or NaN).
     TypeError
         On arguments of the wrong type.
 
@@ -560,6 +586,14 @@ def train_mlp(
             raise ValueError(f"hidden_sizes {sizes} does not match init.widths {init.widths}")
 
     dims = (X.shape[1], *sizes, Y.shape[1])
+    n_params = sum(o * i + o for i, o in zip(dims[:-1], dims[1:]))
+    entries = n_restarts * (n_steps + 1 + 4 * n_params + 3 * X.shape[0] * sum(dims[1:]))
+    if entries > MAX_TRAIN_ENTRIES:  # Python ints: no overflow, and no numpy MemoryError
+        raise ValueError(
+            f"train_mlp would hold more than MAX_TRAIN_ENTRIES={MAX_TRAIN_ENTRIES:,} float64 "
+            f"values; lower n_steps={_show(n_steps)}, n_restarts={_show(n_restarts)}, "
+            f"hidden_sizes={_show(list(sizes))} or the number of samples"
+        )
     if init is not None:
         Ws = [W[None].copy() for W in init.weights]
         bs = [b[None].copy() for b in init.biases]
@@ -578,6 +612,12 @@ def train_mlp(
         for step in range(n_steps + 1):
             loss, gWs, gbs = _loss_and_grads(Ws, bs, X, Y)
             history[step] = np.where(np.isfinite(loss), loss, np.inf)
+            if step == 0 and not np.isfinite(loss).any():
+                raise ValueError(
+                    "the loss overflowed at the starting point (inf or NaN): x or y is too "
+                    f"large (largest |x| = {np.max(np.abs(X)):.3g}, largest |y| = "
+                    f"{np.max(np.abs(Y)):.3g}); rescale them"
+                )
             if step == n_steps:
                 break
             grads = gWs + gbs if train_biases else gWs

@@ -35,7 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import FloatArray, as_float_array, as_int, as_positive_float, check_choice
+from ._validation import (
+    FloatArray,
+    as_float_array,
+    as_int,
+    as_positive_float,
+    check_choice,
+    check_finite_result,
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -50,6 +57,11 @@ __all__ = [
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+
+# EM multiplies four data entries together (A^T A with A = X W and W of the size of X), so
+# the data must keep their fourth powers inside float64's range (about 1e-308 to 1e308,
+# with room for sums over N and D): nonzero data need max |x_ij| in [1e-60, 1e60].
+_MIN_SCALE, _MAX_SCALE = 1e-60, 1e60
 
 
 class ConvergenceWarning(UserWarning):
@@ -90,6 +102,13 @@ def _check_data(X: Any, name: str = "X", min_samples: int = 1) -> FloatArray:
         raise ValueError(
             f"{name} must have at least {min_samples} samples (rows), got shape {Xa.shape}"
         )
+    largest = max(float(Xa.max()), -float(Xa.min()))  # max |x_ij| without a temporary
+    if largest > _MAX_SCALE or 0.0 < largest < _MIN_SCALE:
+        raise ValueError(
+            f"the largest |entry| of {name} is {largest:.3g}; PPCA needs it in "
+            f"[{_MIN_SCALE:g}, {_MAX_SCALE:g}] (fourth powers of the data must fit in float64): "
+            f"rescale {name}"
+        )
     return Xa
 
 
@@ -121,6 +140,13 @@ def _canonical(W: FloatArray) -> FloatArray:
     return _flip_signs(U * S)
 
 
+def _u_or_sigma2(u: FloatArray, sigma2: float) -> str:
+    return (
+        f"u is too large or sigma2 too small (largest |u| = {np.max(np.abs(u)):.3g}, "
+        f"sigma2 = {sigma2:.3g})"
+    )
+
+
 # --------------------------------------------------------------------------- scalar latent
 def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]:
     """E-step of the homework model: the posterior moments of ``z`` given each ``x``.
@@ -148,7 +174,9 @@ def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]
     Raises
     ------
     ValueError
-        If ``sigma2 <= 0``, the shapes do not match, or an input is not finite.
+        If ``sigma2 <= 0``, the shapes do not match, an input is not finite, the entries
+        of ``X`` are outside ``[1e-60, 1e60]`` in magnitude, or ``u`` is so large (or
+        ``sigma2`` so small) that the moments overflow.
 
     References
     ----------
@@ -163,9 +191,15 @@ def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]
     Xa = _check_data(X)
     ua = as_float_array(u, "u", shape=(Xa.shape[1],))
     s2 = as_positive_float(sigma2, "sigma2")
-    M = s2 + float(ua @ ua)
-    m = (Xa @ ua) / M
-    return m, s2 / M + m * m
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        M = s2 + float(ua @ ua)
+        m = (Xa @ ua) / M
+        s = s2 / M + m * m
+    check_finite_result(
+        np.append(M, s),  # s is finite only if m is
+        lambda: "the posterior moments overflowed (inf or NaN): " + _u_or_sigma2(ua, s2),
+    )
+    return m, s
 
 
 def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
@@ -189,8 +223,9 @@ def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
     Raises
     ------
     ValueError
-        If the shapes do not match, an input is not finite, some ``s_i <= 0``
-        or some ``s_i < m_i**2``.
+        If the shapes do not match, an input is not finite, the entries of ``X``
+        are outside ``[1e-60, 1e60]`` in magnitude, some ``s_i <= 0``, some
+        ``s_i < m_i**2``, or ``m`` or ``s`` is so large that ``u`` overflows.
 
     References
     ----------
@@ -207,9 +242,20 @@ def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
     sa = as_float_array(s, "s", shape=(n,))
     if np.any(sa <= 0):
         raise ValueError(f"s = E[z^2 | x] must be > 0 everywhere; got min(s) = {sa.min():.3g}")
-    if np.any(sa < ma * ma * (1.0 - 1e-12)):
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        m2 = ma * ma
+        s_sum = float(sa.sum())
+        out: FloatArray = (Xa.T @ ma) / s_sum
+    check_finite_result(
+        m2, lambda: f"m is too large: m**2 overflows (largest |m| = {np.max(np.abs(ma)):.3g})"
+    )
+    if np.any(sa < m2 * (1.0 - 1e-12)):
         raise ValueError("s = E[z^2 | x] must be >= m^2 = E[z | x]^2 (a second moment)")
-    out: FloatArray = (Xa.T @ ma) / float(sa.sum())
+    check_finite_result(
+        np.append(s_sum, out),
+        lambda: "the M-step overflowed (inf or NaN): m or s is too large "
+        f"(sum(s) = {s_sum:.3g}, largest |m| = {np.max(np.abs(ma)):.3g})",
+    )
     return out
 
 
@@ -240,7 +286,9 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     Raises
     ------
     ValueError
-        If ``sigma2 <= 0``, the shapes do not match, or an input is not finite.
+        If ``sigma2 <= 0``, the shapes do not match, an input is not finite, the entries
+        of ``X`` are outside ``[1e-60, 1e60]`` in magnitude, or the log-likelihood
+        overflows (``u`` too large or ``sigma2`` too small).
 
     References
     ----------
@@ -255,10 +303,15 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     n, d = Xa.shape
     ua = as_float_array(u, "u", shape=(d,))
     s2 = as_positive_float(sigma2, "sigma2")
-    M = s2 + float(ua @ ua)
-    a = Xa @ ua
-    sumsq = float(np.einsum("ij,ij->", Xa, Xa))
-    return _loglik(n, d, sumsq, float(a @ a) / M, (d - 1) * np.log(s2) + np.log(M), s2)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
+        M = s2 + float(ua @ ua)
+        a = Xa @ ua
+        sumsq = float(np.einsum("ij,ij->", Xa, Xa))
+        ll = _loglik(n, d, sumsq, float(a @ a) / M, (d - 1) * np.log(s2) + np.log(M), s2)
+    check_finite_result(
+        ll, lambda: "the log-likelihood overflowed (inf or NaN): " + _u_or_sigma2(ua, s2)
+    )
+    return ll
 
 
 def ppca_em(
@@ -312,7 +365,10 @@ def ppca_em(
     Raises
     ------
     ValueError
-        For bad inputs (see :func:`ppca_posterior`) or fewer than 2 samples.
+        For bad inputs (see :func:`ppca_posterior`), fewer than 2 samples, or a
+        log-likelihood that overflows (``u0`` too large or ``sigma2`` too small).
+    TypeError
+        If ``parameter_expansion`` is not a bool.
 
     Warns
     -----
@@ -337,6 +393,10 @@ def ppca_em(
     s2 = as_positive_float(sigma2, "sigma2")
     n_max = as_int(max_iter, "max_iter", minimum=1)
     rtol = as_positive_float(tol, "tol")
+    if not isinstance(parameter_expansion, (bool, np.bool_)):
+        raise TypeError(
+            f"parameter_expansion must be a bool, got {type(parameter_expansion).__name__}"
+        )
     sumsq = float(np.einsum("ij,ij->", Xa, Xa))
     u: FloatArray
     if u0 is None:
@@ -345,20 +405,28 @@ def ppca_em(
     else:
         u = as_float_array(u0, "u0", shape=(d,)).copy()
     logdet_c = (d - 1) * np.log(s2)
+    overflow = (
+        "the log-likelihood overflowed (inf or NaN) after {} EM updates: sigma2 is too small "
+        f"or u0 too large (sigma2 = {s2:.3g})"
+    )
 
-    a = Xa @ u
-    M = s2 + float(u @ u)
-    history = [_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2)]
-    converged = False
-    for _ in range(n_max):
-        m = a / M  # E-step, eq. (ch3-eq-posterior)
-        s_sum = n * s2 / M + float(m @ m)
-        u = (Xa.T @ m) / s_sum  # M-step, eq. (ch3-eq-mstep)
-        if parameter_expansion:  # PX-EM, eq. (ch3-eq-px)
-            u = u * np.sqrt(s_sum / n)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
         a = Xa @ u
         M = s2 + float(u @ u)
-        history.append(_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2))
+        history = [_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2)]
+    check_finite_result(history[0], overflow.format(0))
+    converged = False
+    for _ in range(n_max):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
+            m = a / M  # E-step, eq. (ch3-eq-posterior)
+            s_sum = n * s2 / M + float(m @ m)
+            u = (Xa.T @ m) / s_sum  # M-step, eq. (ch3-eq-mstep)
+            if parameter_expansion:  # PX-EM, eq. (ch3-eq-px)
+                u = u * np.sqrt(s_sum / n)
+            a = Xa @ u
+            M = s2 + float(u @ u)
+            history.append(_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2))
+        check_finite_result(np.append(u, history[-1]), overflow.format(len(history) - 1))
         if _converged(history, rtol):
             converged = True
             break
@@ -403,13 +471,16 @@ def ppca_closed_form(
     W : ndarray of shape (D, q)
         Orthogonal columns of decreasing norm, the largest-magnitude entry of
         each column non-negative (the ML ``W`` is unique only up to rotation).
+        With a fixed ``sigma2`` and ``N < q``, the columns beyond the ``N``
+        nonzero eigenvalues of ``S`` are zero.
     noise_variance : float
 
     Raises
     ------
     ValueError
-        For bad inputs, or when the ML noise variance is 0 (``X`` has rank
-        at most ``q``).
+        For bad inputs (also entries of ``X`` outside ``[1e-60, 1e60]`` in
+        magnitude), or when the ML noise variance is 0 (``X`` has rank at
+        most ``q``).
 
     References
     ----------
@@ -433,6 +504,9 @@ def ppca_closed_form(
         lam, V = np.clip(lam[::-1][:q], 0.0, None), V[:, ::-1][:, :q]
         scale = np.sqrt(n * lam)
         U = (Xa.T @ V) / np.where(scale > 0, scale, 1.0)
+        if n < q:  # the other q - N eigenvalues of S are 0: zero columns of W
+            lam = np.concatenate([lam, np.zeros(q - n)])
+            U = np.concatenate([U, np.zeros((d, q - n))], axis=1)
     if s2_fixed is None:
         trace = float(np.einsum("ij,ij->", Xa, Xa)) / n
         s2 = (trace - float(lam.sum())) / (d - q)
@@ -621,9 +695,13 @@ class PPCA:
     Raises
     ------
     ValueError
-        From ``fit`` for non-finite data, fewer than 2 samples, bad parameters
-        or ``n_components >= D``; from the other methods for a wrong number of
-        features. :class:`NotFittedError` before ``fit``.
+        From ``fit`` for non-finite data, fewer than 2 samples, bad parameters,
+        ``n_components >= D``, data whose largest entry is outside
+        ``[1e-60, 1e60]`` in magnitude, or, with a learned
+        noise variance, data of rank at most ``n_components`` after centering
+        (the ML noise variance is 0, as in :func:`ppca_closed_form`); from the
+        other methods for a wrong number of features or a result that
+        overflows. :class:`NotFittedError` before ``fit``.
 
     References
     ----------
@@ -678,9 +756,29 @@ class PPCA:
         var = sumsq / (n * d)
         if var == 0.0:
             raise ValueError("X has zero variance after centering: every row is the same")
+        rank_deficient = (
+            f"the ML noise variance is 0: X has rank <= n_components={q} after centering; "
+            "pass noise_variance or lower n_components"
+        )
+        if learn and n - 1 <= q:  # N centered rows span at most N - 1 dimensions
+            raise ValueError(f"{rank_deficient} (X has only N={n} samples)")
         W0 = np.random.default_rng(seed).standard_normal((d, q)) * np.sqrt(var)
         s2_0 = var if s2_fixed is None else s2_fixed
-        W, s2, history, converged = _em(Xa, mean, W0, s2_0, learn, expand, max_iter, tol, sumsq)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
+                W, s2, history, converged = _em(
+                    Xa, mean, W0, s2_0, learn, expand, max_iter, tol, sumsq
+                )
+        except np.linalg.LinAlgError:  # a singular or indefinite q x q matrix
+            cause = rank_deficient if learn else f"noise_variance={s2_0:.3g} is too small for X"
+            raise ValueError(f"EM broke down on a singular matrix: {cause}") from None
+        if learn and s2 <= 1e-12 * sumsq / (n * d):  # _em's floor: unbounded likelihood
+            raise ValueError(rank_deficient)
+        check_finite_result(
+            np.append(W, history),
+            "EM overflowed (inf or NaN in W or the log-likelihood)"
+            + ("" if learn else f": noise_variance={s2_0:.3g} is too small for X"),
+        )
         if not converged:
             warnings.warn(
                 f"PPCA.fit did not converge in max_iter={max_iter} iterations (tol={tol:g})",
@@ -711,8 +809,10 @@ class PPCA:
 
     def transform(self, X: Any) -> FloatArray:
         """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q))."""
-        Xc = self._check_fitted(X) - self.mean_
-        out: FloatArray = Xc @ self.W_ @ self._minv()
+        X_arr = self._check_fitted(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            out: FloatArray = (X_arr - self.mean_) @ self.W_ @ self._minv()
+        check_finite_result(out, "transform overflowed (inf or NaN): X is too large for this model")
         return out
 
     def inverse_transform(self, Z: Any) -> FloatArray:
@@ -720,7 +820,11 @@ class PPCA:
         if not hasattr(self, "W_"):
             raise NotFittedError("This PPCA instance is not fitted yet; call fit(X) first")
         Za = as_float_array(Z, "Z", shape=(None, self.W_.shape[1]))
-        out: FloatArray = Za @ self.W_.T + self.mean_
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            out: FloatArray = Za @ self.W_.T + self.mean_
+        check_finite_result(
+            out, "inverse_transform overflowed (inf or NaN): Z is too large for this model"
+        )
         return out
 
     def get_covariance(self) -> FloatArray:
@@ -733,14 +837,19 @@ class PPCA:
 
     def score_samples(self, X: Any) -> FloatArray:
         """Per-sample log-likelihood ``log N(x_i; mean, W W^T + sigma2 I)``, in O(N D q)."""
-        Xc = self._check_fitted(X) - self.mean_
+        X_arr = self._check_fitted(X)
         d, q = self.W_.shape
         s2 = self.noise_variance_
         Minv = self._minv()
-        A = Xc @ self.W_
-        quad = (np.einsum("ij,ij->i", Xc, Xc) - np.einsum("ij,jk,ik->i", A, Minv, A)) / s2
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            Xc = X_arr - self.mean_
+            A = Xc @ self.W_
+            quad = (np.einsum("ij,ij->i", Xc, Xc) - np.einsum("ij,jk,ik->i", A, Minv, A)) / s2
         logdet = (d - q) * np.log(s2) - np.linalg.slogdet(Minv)[1]
         out: FloatArray = -0.5 * (d * _LOG_2PI + logdet + quad)
+        check_finite_result(
+            out, "the log-likelihood overflowed (inf or NaN): X is too large for this model"
+        )
         return out
 
     def score(self, X: Any, y: Any = None) -> float:

@@ -29,7 +29,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._validation import FloatArray, as_float_array, as_int, as_positive_float, check_choice
+from ._validation import (
+    FloatArray,
+    as_float_array,
+    as_int,
+    as_positive_float,
+    check_choice,
+    check_finite_result,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -191,6 +198,13 @@ def _check_block(
     )
 
 
+def _too_large(x: FloatArray, W: FloatArray, V: FloatArray) -> str:
+    return (
+        f"x, W, b, V and c are too large (largest |x| = {np.max(np.abs(x)):.3g}, "
+        f"|W| = {np.max(np.abs(W)):.3g}, |V| = {np.max(np.abs(V)):.3g})"
+    )
+
+
 def residual_forward(
     x: Any, W: Any, b: Any, V: Any, c: Any, activation: str = "relu"
 ) -> tuple[FloatArray, ResidualCache]:
@@ -224,7 +238,8 @@ def residual_forward(
     ------
     ValueError
         If ``x`` is not 1-D or 2-D, a parameter's shape does not match ``D``, an input is
-        empty or not finite, or the activation is unknown.
+        empty or not finite, the activation is unknown, or the inputs are so large that
+        ``y`` overflows to inf or NaN.
 
     References
     ----------
@@ -244,17 +259,23 @@ def residual_forward(
     vector_input = x_arr.ndim == 1
     x2 = x_arr.reshape(1, -1) if vector_input else x_arr  # a view, no copy
 
-    h = np.matmul(x2, W_arr.T)  # z = x W^T
-    h += b_arr  # ... + b
-    dphi_z = np.empty_like(h)
-    pair(h, dphi_z)  # h <- phi(z), dphi_z <- phi'(z)
-    h += x2  # h = phi(z) + x            (skip 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        h = np.matmul(x2, W_arr.T)  # z = x W^T
+        h += b_arr  # ... + b
+        dphi_z = np.empty_like(h)
+        pair(h, dphi_z)  # h <- phi(z), dphi_z <- phi'(z)
+        h += x2  # h = phi(z) + x            (skip 1)
 
-    y = np.matmul(h, V_arr.T)  # r = h V^T
-    y += c_arr  # ... + c
-    dphi_r = np.empty_like(y)
-    pair(y, dphi_r)  # y <- phi(r), dphi_r <- phi'(r)
-    y += h  # y = phi(r) + h            (skip 2)
+        y = np.matmul(h, V_arr.T)  # r = h V^T
+        y += c_arr  # ... + c
+        dphi_r = np.empty_like(y)
+        pair(y, dphi_r)  # y <- phi(r), dphi_r <- phi'(r)
+        y += h  # y = phi(r) + h            (skip 2)
+    check_finite_result(  # an overflow of z, h or r reaches y (a saturated tanh is fine)
+        y,
+        lambda: "the residual block overflowed (inf or NaN in y): "
+        + _too_large(x2, W_arr, V_arr),
+    )
 
     cache = ResidualCache(x2, W_arr, V_arr, h, dphi_z, dphi_r, name, vector_input)
     return (y[0] if vector_input else y), cache
@@ -292,7 +313,8 @@ def residual_backward(dy: Any, cache: ResidualCache) -> dict[str, FloatArray]:
     TypeError
         If ``cache`` is not a :class:`ResidualCache`.
     ValueError
-        If ``dy`` does not have the shape of ``y``, is empty or contains NaN or infinity.
+        If ``dy`` does not have the shape of ``y``, is empty or contains NaN or infinity, or
+        is so large that a gradient overflows.
 
     References
     ----------
@@ -315,24 +337,32 @@ def residual_backward(dy: Any, cache: ResidualCache) -> dict[str, FloatArray]:
     dy_arr = as_float_array(dy, "dy", shape=cache.y_shape)
     dy2 = dy_arr.reshape(cache.h.shape)  # a view
 
-    rbar = np.multiply(dy2, cache.dphi_r)  # rbar = dy * phi'(r)
-    Vbar = rbar.T @ cache.h
-    cbar = rbar.sum(axis=0)
-    hbar = rbar @ cache.V  # weight path ...
-    hbar += dy2  # ... + skip path
-    zbar = np.multiply(hbar, cache.dphi_z, out=rbar)  # reuse rbar's buffer
-    Wbar = zbar.T @ cache.x
-    bbar = zbar.sum(axis=0)
-    xbar = zbar @ cache.W  # weight path ...
-    xbar += hbar  # ... + skip path
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        rbar = np.multiply(dy2, cache.dphi_r)  # rbar = dy * phi'(r)
+        Vbar = rbar.T @ cache.h
+        cbar = rbar.sum(axis=0)
+        hbar = rbar @ cache.V  # weight path ...
+        hbar += dy2  # ... + skip path
+        zbar = np.multiply(hbar, cache.dphi_z, out=rbar)  # reuse rbar's buffer
+        Wbar = zbar.T @ cache.x
+        bbar = zbar.sum(axis=0)
+        xbar = zbar @ cache.W  # weight path ...
+        xbar += hbar  # ... + skip path
 
-    return {
+    grads = {
         "x": xbar[0] if cache.vector_input else xbar,
         "W": Wbar,
         "b": bbar,
         "V": Vbar,
         "c": cbar,
     }
+    for key, grad in grads.items():
+        check_finite_result(
+            grad,
+            lambda: f"the backward pass overflowed (inf or NaN in the gradient of {key}): dy "
+            f"is too large for this block (largest |dy| = {np.max(np.abs(dy_arr)):.3g})",
+        )
+    return grads
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +423,8 @@ def block_jacobian(
     Raises
     ------
     ValueError
-        As :func:`residual_forward`, and if ``x`` is not 1-D.
+        As :func:`residual_forward` (also when the block or its Jacobian overflows), and if
+        ``x`` is not 1-D.
 
     References
     ----------
@@ -413,7 +444,14 @@ def block_jacobian(
         raise ValueError(f"x must be 1-D (a single example), got shape {x_arr.shape}")
     if not isinstance(skip, (bool, np.bool_)):
         raise TypeError(f"skip must be a bool, got {type(skip).__name__}")
-    return _block_with_jacobian(x_arr, W_arr, b_arr, V_arr, c_arr, _PAIRS[name], bool(skip))[1]
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        y, J = _block_with_jacobian(x_arr, W_arr, b_arr, V_arr, c_arr, _PAIRS[name], bool(skip))
+    check_finite_result(
+        np.append(y, J),
+        lambda: "the block or its Jacobian overflowed (inf or NaN): "
+        + _too_large(x_arr, W_arr, V_arr),
+    )
+    return J
 
 
 def input_gradient_norms(
@@ -459,8 +497,9 @@ def input_gradient_norms(
     Raises
     ------
     ValueError
-        If an integer is out of range, ``weight_std`` is not positive or the activation is
-        unknown.
+        If an integer is out of range, ``weight_std`` is not positive, the activation is
+        unknown, or the activations or the Jacobian product overflow (too large a
+        ``weight_std`` for this ``depth``).
 
     References
     ----------
@@ -491,7 +530,13 @@ def input_gradient_norms(
         for layer in range(depth):
             W = scale * rng.standard_normal((width, width))
             V = scale * rng.standard_normal((width, width))
-            x, J = _block_with_jacobian(x, W, zeros, V, zeros, pair, bool(skip))
-            P = J @ P
-            norms[t, layer] = np.linalg.norm(P) / np.sqrt(width)
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                x, J = _block_with_jacobian(x, W, zeros, V, zeros, pair, bool(skip))
+                P = J @ P
+                norms[t, layer] = np.linalg.norm(P) / np.sqrt(width)
+            check_finite_result(
+                np.append(x, norms[t, layer]),
+                f"the stack overflowed (inf or NaN) at block {layer + 1} of trial {t}: "
+                f"lower depth={depth} or weight_std={weight_std!r}",
+            )
     return norms

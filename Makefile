@@ -93,7 +93,8 @@ test: test-unit test-types test-notebooks test-browser
 # bench_residual.py compares against PyTorch's autograd; otherwise it uses `autograd`.
 bench: env
 	@if [ -n "$${TORCH:-}" ]; then $(BIN)/python -m pip install --quiet torch==2.13.0; fi
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@status=0; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || status=1; done; \
+	  exit $$status
 
 lock:
 	rm -rf /tmp/hw4-lock-venv

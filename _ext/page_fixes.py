@@ -1,4 +1,4 @@
-"""Fix two defects of Jupyter Book 1's default pages at their source.
+"""Fix three defects of Jupyter Book 1's default pages at their source.
 
 1. **Duplicated inline scripts.** ``sphinx-thebe`` and ``sphinx-togglebutton``
    register inline ``<script>`` bodies with ``filename=None`` after the HTML

@@ -148,7 +148,10 @@ def as_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> flo
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if isinstance(value, np.ndarray):
         if value.ndim != 0 or not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
-            raise TypeError(f"{name} must be a real scalar, got array of shape {value.shape}")
+            raise TypeError(
+                f"{name} must be a real scalar, got array of shape {value.shape} "
+                f"and dtype {value.dtype}"
+            )
     bound = ">= 0" if allow_zero else "> 0"
     try:
         x = float(value)

@@ -217,7 +217,8 @@ class MLP:
                 a = _affine(a, W, b)
                 if not np.isfinite(a).all():
                     raise ValueError(
-                        f"layer {k} overflowed to inf/NaN; the largest |x| is "
+                        f"the affine map of weights[{k}], biases[{k}] overflowed to inf/NaN; "
+                        f"the largest |x| is "
                         f"{np.max(np.abs(out[0])):.3g}, too large for these weights"
                     )
                 a = _relu(a) if k < last else a
@@ -375,7 +376,7 @@ def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     n : int
         Number of inputs, ``n >= 1`` (``n = 1`` gives the identity, no hidden layer). The
         network has ``4 n^2 S`` weights for ``S`` stages, at most ``MAX_SORTING_WEIGHTS``
-        (``2**26``): ``n <= 256`` for odd-even transposition, ``n <= 512`` for Batcher.
+        (``2**26``): ``n <= 256`` for odd-even transposition, ``n <= 552`` for Batcher.
     network : {"transposition", "batcher"}
         Which comparator network to build (see :func:`comparator_stages`).
 

@@ -129,7 +129,7 @@ def _make_activation(name: str) -> Activation:
         return both(z)[1]
 
     phi.__name__, dphi.__name__ = name, f"d{name}"
-    phi.__doc__ = f"The {name} activation, elementwise (chapter 2, section 'Implementation')."
+    phi.__doc__ = f"The {name} activation, elementwise (chapter 2, section 'The implementation in hw4lib')."
     dphi.__doc__ = f"The derivative of {name}, elementwise" + (
         "; 0 at z = 0 by convention." if name == "relu" else "."
     )

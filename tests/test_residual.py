@@ -252,7 +252,10 @@ def test_batch_gradients_are_sums_of_example_gradients(
     singles = [gradients({**p, "x": p["x"][i], "dy": p["dy"][i]}, name) for i in range(n)]
     for k in ("W", "b", "V", "c"):
         np.testing.assert_allclose(batch[k], sum(s[k] for s in singles), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(batch["x"], np.stack([s["x"] for s in singles]), rtol=1e-13)
+    # Batched and single-row BLAS products may round differently: entries that result from
+    # cancellation (|x̄| << 1) need an absolute tolerance at the scale of the other entries.
+    np.testing.assert_allclose(batch["x"], np.stack([s["x"] for s in singles]), rtol=1e-13,
+                               atol=1e-13)
 
 
 def test_backward_is_linear_in_dy_and_repeatable() -> None:
@@ -472,7 +475,8 @@ def test_plot_gradient_norms() -> None:
     fig = rplot.plot_gradient_norms({"A": {"a": norms, "b": 2 * norms}, "B": {"a": norms}})
     assert len(fig.axes) == 2
     assert len(fig.axes[0].get_lines()) == 3  # two curves and the reference line at 1
-    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), np.median(norms, axis=0))
+    middle_of_three = np.sort(norms, axis=0)[1]  # the median of 3 trials, computed independently
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), middle_of_three)
     plt.close(fig)
     with pytest.raises(ValueError, match="must be positive"):
         rplot.plot_gradient_norms({"A": {"a": -norms}})

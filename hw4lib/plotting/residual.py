@@ -45,7 +45,7 @@ class GraphNode(NamedTuple):
     parents
         Names of the nodes this one is computed from.
     op
-        The operation that computes the node (mathtext), written under it when
+        The operation that computes the node (mathtext), written above it when
         ``draw_computation_graph(..., show_ops=True)``.
     """
 

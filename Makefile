@@ -66,7 +66,8 @@ lab: env
 
 notebooks: env
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 chapters/*.ipynb
+	  --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 \
+	  --ExecutePreprocessor.record_timing=False chapters/*.ipynb
 
 # ---------------------------------------------------------------- tests
 test-unit: env

@@ -147,6 +147,29 @@ def _u_or_sigma2(u: FloatArray, sigma2: float) -> str:
     )
 
 
+def _zero_noise_variance(q: int, where: str = "") -> str:
+    """The error message for data of rank <= q, whose ML noise variance is 0."""
+    return (
+        f"the ML noise variance is 0: X has rank <= n_components={q}{where}; "
+        "pass noise_variance or lower n_components"
+    )
+
+
+def _sumsq(X: FloatArray) -> float:
+    """``sum_ij X_ij**2``, as one dot product (no temporary when ``X`` is contiguous)."""
+    flat = X.ravel(order="K")
+    return float(flat @ flat)
+
+
+def _sigma2_floor(sumsq: float, n: int, d: int) -> float:
+    """The smallest noise variance EM may learn, ``1e-12`` times the mean squared entry.
+
+    A learned ``sigma2`` at this floor means the likelihood is unbounded: the ML
+    noise variance is 0 (see :func:`_zero_noise_variance`).
+    """
+    return 1e-12 * sumsq / (n * d)
+
+
 # --------------------------------------------------------------------------- scalar latent
 def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]:
     """E-step of the homework model: the posterior moments of ``z`` given each ``x``.
@@ -306,7 +329,7 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
         M = s2 + float(ua @ ua)
         a = Xa @ ua
-        sumsq = float(np.einsum("ij,ij->", Xa, Xa))
+        sumsq = _sumsq(Xa)
         ll = _loglik(n, d, sumsq, float(a @ a) / M, (d - 1) * np.log(s2) + np.log(M), s2)
     check_finite_result(
         ll, lambda: "the log-likelihood overflowed (inf or NaN): " + _u_or_sigma2(ua, s2)
@@ -324,7 +347,8 @@ def ppca_em(
 ) -> EMResult:
     """EM for the homework model: alternate eqs. (ch3-eq-posterior) and (ch3-eq-mstep).
 
-    Each iteration costs two passes over the data, O(N D). The log-likelihood
+    It runs the EM loop of :class:`PPCA` with ``q = 1``, no mean and ``sigma2``
+    fixed: each iteration is one pass over the data, O(N D). The log-likelihood
     (eq. (ch3-eq-loglik)) is recorded after every update at no extra cost: it
     reuses the projections ``X u`` of the next E-step.
 
@@ -397,39 +421,26 @@ def ppca_em(
         raise TypeError(
             f"parameter_expansion must be a bool, got {type(parameter_expansion).__name__}"
         )
-    sumsq = float(np.einsum("ij,ij->", Xa, Xa))
+    sumsq = _sumsq(Xa)
     u: FloatArray
     if u0 is None:
         u = np.random.default_rng(0).standard_normal((d,))
         u = u * float(np.sqrt(sumsq / n) / np.linalg.norm(u))
     else:
-        u = as_float_array(u0, "u0", shape=(d,)).copy()
-    logdet_c = (d - 1) * np.log(s2)
-    overflow = (
-        "the log-likelihood overflowed (inf or NaN) after {} EM updates: sigma2 is too small "
-        f"or u0 too large (sigma2 = {s2:.3g})"
-    )
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
-        a = Xa @ u
-        M = s2 + float(u @ u)
-        history = [_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2)]
-    check_finite_result(history[0], overflow.format(0))
-    converged = False
-    for _ in range(n_max):
+        u = as_float_array(u0, "u0", shape=(d,))
+    too_small = f"sigma2 is too small or u0 too large (sigma2 = {s2:.3g})"
+    try:  # the EM of PPCA.fit with q = 1, no mean and sigma2 fixed
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
-            m = a / M  # E-step, eq. (ch3-eq-posterior)
-            s_sum = n * s2 / M + float(m @ m)
-            u = (Xa.T @ m) / s_sum  # M-step, eq. (ch3-eq-mstep)
-            if parameter_expansion:  # PX-EM, eq. (ch3-eq-px)
-                u = u * np.sqrt(s_sum / n)
-            a = Xa @ u
-            M = s2 + float(u @ u)
-            history.append(_loglik(n, d, sumsq, float(a @ a) / M, logdet_c + np.log(M), s2))
-        check_finite_result(np.append(u, history[-1]), overflow.format(len(history) - 1))
-        if _converged(history, rtol):
-            converged = True
-            break
+            W, _, history, converged = _em(
+                Xa, None, u[:, None], s2, False, bool(parameter_expansion), n_max, rtol, sumsq
+            )
+    except np.linalg.LinAlgError:  # E[sum z_i^2] underflowed to 0
+        raise ValueError(f"EM broke down on a singular matrix: {too_small}") from None
+    check_finite_result(
+        np.append(W, history),
+        lambda: "the log-likelihood overflowed (inf or NaN) after "
+        f"{len(history) - 1} EM updates: {too_small}",
+    )
     if not converged:
         warnings.warn(
             f"ppca_em did not converge in max_iter={n_max} updates (tol={rtol:g}); "
@@ -437,8 +448,7 @@ def ppca_em(
             ConvergenceWarning,
             stacklevel=2,
         )
-    u_out = _flip_signs(u[:, None])[:, 0]
-    return EMResult(u_out, np.asarray(history), len(history) - 1, converged)
+    return EMResult(_flip_signs(W)[:, 0], history, len(history) - 1, converged)
 
 
 # --------------------------------------------------------------------------- closed form
@@ -449,8 +459,11 @@ def ppca_closed_form(
 
     With ``lambda_1 >= ... >= lambda_D`` the eigenvalues of ``S = X^T X / N`` and
     ``U_q`` the top ``q`` eigenvectors, ``W = U_q (Lambda_q - sigma2 I)^{1/2}``
-    and, when learned, ``sigma2 = sum_{j > q} lambda_j / (D - q)`` (chapter 3,
-    eqs. (ch3-eq-closed-form) and (ch3-eq-closed-sigma2)). When ``sigma2`` is
+    and, when learned, ``sigma2 = sum_{j > q} lambda_j / (D - q)``: Tipping and
+    Bishop's (1999) eqs. (7)-(8), which generalise the ``q = 1`` formula of
+    chapter 3, eq. (ch3-eq-closed-form), to ``q`` columns (the chapter states
+    this general form in proposition ch3-prop-ml, with eq.
+    (ch3-eq-closed-sigma2) for ``sigma2``). When ``sigma2`` is
     fixed and ``lambda_j <= sigma2``, column ``j`` is zero: no direction has
     more variance than the noise, and ``u = 0`` maximises the likelihood.
 
@@ -508,13 +521,10 @@ def ppca_closed_form(
             lam = np.concatenate([lam, np.zeros(q - n)])
             U = np.concatenate([U, np.zeros((d, q - n))], axis=1)
     if s2_fixed is None:
-        trace = float(np.einsum("ij,ij->", Xa, Xa)) / n
-        s2 = (trace - float(lam.sum())) / (d - q)
-        if not s2 > 1e-12 * trace / d:
-            raise ValueError(
-                f"the ML noise variance is 0: X has rank <= n_components={q}; "
-                "pass noise_variance or lower n_components"
-            )
+        sumsq = _sumsq(Xa)
+        s2 = (sumsq / n - float(lam.sum())) / (d - q)
+        if not s2 > _sigma2_floor(sumsq, n, d):
+            raise ValueError(_zero_noise_variance(q))
     else:
         s2 = s2_fixed
     W = U * np.sqrt(np.clip(lam - s2, 0.0, None))
@@ -527,17 +537,14 @@ def _block_rows(d: int) -> int:
     return max(16, (1 << 20) // d)
 
 
-def _centered_sumsq(X: FloatArray, mean: FloatArray | None) -> float:
+def _centered_sumsq(X: FloatArray, mean: FloatArray) -> float:
     """sum_i ||x_i - mean||^2 without a centered copy of ``X``.
 
     Uses ``sum ||x_i||^2 - N ||mean||^2``, which loses about ``log10(ratio)``
     digits when the ratio of the two sums is large; past a ratio of 1e4 it
     falls back to centering block by block (a loop over blocks, not samples).
     """
-    flat = X.ravel(order="K")
-    raw = float(flat @ flat)
-    if mean is None:
-        return raw
+    raw = _sumsq(X)
     total: float = raw - int(X.shape[0]) * float(mean @ mean)
     if total > 1e-4 * raw:
         return total
@@ -560,18 +567,21 @@ def _e_pass(
     """
     n, d = X.shape
     q = W.shape[1]
-    shift = np.zeros(q) if mean is None else mean @ W
+    shift = None if mean is None else mean @ W
     GT = np.zeros((q, d))
     AtA = np.zeros((q, q))
     ez_sum = np.zeros(q)
     b = _block_rows(d)
     for start in range(0, n, b):  # a loop over blocks, not over samples
         xb = X[start : start + b]
-        Ab = xb @ W - shift
+        Ab = xb @ W
+        if shift is not None:  # no mean (ppca_em): nothing to subtract or sum
+            Ab -= shift
         AtA += Ab.T @ Ab
         Eb = Ab @ Minv  # posterior means of the block, PRML eq. 12.54
         GT += Eb.T @ xb
-        ez_sum += Eb.sum(axis=0)
+        if shift is not None:
+            ez_sum += Eb.sum(axis=0)
     if mean is not None:
         GT -= np.outer(ez_sum, mean)
     return GT.T, AtA
@@ -614,19 +624,24 @@ def _em(
     One pass over the data per iteration, O(N D q). ``expand`` turns on the
     parameter-expanded M-step (PX-EM, chapter 3, eq. (ch3-eq-px)): ``W`` is
     multiplied by a square root of the fitted latent covariance ``Szz / N``.
+    ``mean=None`` is the model without a mean (the homework's, :func:`ppca_em`).
     Returns the last ``W`` whose log-likelihood was evaluated, its ``sigma2``,
-    the log-likelihood history and whether ``tol`` was met.
+    the log-likelihood history and whether ``tol`` was met; it stops early, with
+    a non-finite last entry in the history, if the log-likelihood overflows.
     """
     n, d = X.shape
     q = W.shape[1]
-    floor = 1e-12 * sumsq / (n * d)
+    floor = _sigma2_floor(sumsq, n, d)
     history: list[float] = []
     converged = False
+    eye = np.eye(q)
     for it in range(max_iter + 1):
-        Minv = np.asarray(np.linalg.inv(W.T @ W + sigma2 * np.eye(q)), dtype=np.float64)
+        Minv = np.asarray(np.linalg.inv(W.T @ W + sigma2 * eye), dtype=np.float64)
         G, AtA = _e_pass(X, mean, W, Minv)
         logdet = (d - q) * np.log(sigma2) - np.linalg.slogdet(Minv)[1]
         history.append(_loglik(n, d, sumsq, float(np.sum(Minv * AtA)), logdet, sigma2))
+        if not np.isfinite(history[-1]):  # overflow: the caller raises
+            break
         if _converged(history, tol):
             converged = True
             break
@@ -756,10 +771,7 @@ class PPCA:
         var = sumsq / (n * d)
         if var == 0.0:
             raise ValueError("X has zero variance after centering: every row is the same")
-        rank_deficient = (
-            f"the ML noise variance is 0: X has rank <= n_components={q} after centering; "
-            "pass noise_variance or lower n_components"
-        )
+        rank_deficient = _zero_noise_variance(q, " after centering")
         if learn and n - 1 <= q:  # N centered rows span at most N - 1 dimensions
             raise ValueError(f"{rank_deficient} (X has only N={n} samples)")
         W0 = np.random.default_rng(seed).standard_normal((d, q)) * np.sqrt(var)
@@ -772,7 +784,7 @@ class PPCA:
         except np.linalg.LinAlgError:  # a singular or indefinite q x q matrix
             cause = rank_deficient if learn else f"noise_variance={s2_0:.3g} is too small for X"
             raise ValueError(f"EM broke down on a singular matrix: {cause}") from None
-        if learn and s2 <= 1e-12 * sumsq / (n * d):  # _em's floor: unbounded likelihood
+        if learn and s2 <= _sigma2_floor(sumsq, n, d):  # unbounded likelihood
             raise ValueError(rank_deficient)
         check_finite_result(
             np.append(W, history),
@@ -795,11 +807,14 @@ class PPCA:
         return self
 
     # ---------------------------------------------------------------- fitted helpers
-    def _check_fitted(self, X: Any) -> FloatArray:
+    def _require_fitted(self) -> None:
         if not hasattr(self, "W_"):
             raise NotFittedError(
                 "This PPCA instance is not fitted yet; call fit(X) before using this method"
             )
+
+    def _check_fitted(self, X: Any) -> FloatArray:
+        self._require_fitted()
         return as_float_array(X, "X", shape=(None, self.n_features_in_))
 
     def _minv(self) -> FloatArray:
@@ -817,8 +832,7 @@ class PPCA:
 
     def inverse_transform(self, Z: Any) -> FloatArray:
         """Map latents back to data space: ``W z + mean``, shape (N, D)."""
-        if not hasattr(self, "W_"):
-            raise NotFittedError("This PPCA instance is not fitted yet; call fit(X) first")
+        self._require_fitted()
         Za = as_float_array(Z, "Z", shape=(None, self.W_.shape[1]))
         with np.errstate(over="ignore", invalid="ignore"):  # checked below
             out: FloatArray = Za @ self.W_.T + self.mean_
@@ -829,8 +843,7 @@ class PPCA:
 
     def get_covariance(self) -> FloatArray:
         """The model covariance ``W W^T + sigma2 I`` (D x D; only for small D)."""
-        if not hasattr(self, "W_"):
-            raise NotFittedError("This PPCA instance is not fitted yet; call fit(X) first")
+        self._require_fitted()
         d = self.W_.shape[0]
         out: FloatArray = self.W_ @ self.W_.T + self.noise_variance_ * np.eye(d)
         return out

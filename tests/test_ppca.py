@@ -2,7 +2,8 @@
 
 Expected values come from independent computations: joint-Gaussian
 conditioning, scipy's multivariate normal density, eigendecompositions of the
-D x D covariance and scikit-learn's PCA. A loading matrix is identified only up
+D x D covariance, an SVD of the data, formulas written out entry by entry and
+scikit-learn's PCA. A loading matrix is identified only up
 to rotation and sign, so models are compared through ``W W^T + sigma2 I``.
 """
 
@@ -187,13 +188,15 @@ def test_em_result_is_frozen() -> None:
 # ---------------------------------------------------------------- closed form
 @pytest.mark.parametrize("shape", [(60, 5), (6, 9)])  # covariance path and Gram path
 @pytest.mark.parametrize("q", [1, 2, 3])
-def test_closed_form_against_eigendecomposition(shape: tuple[int, int], q: int) -> None:
+def test_closed_form_against_svd(shape: tuple[int, int], q: int) -> None:
+    # the implementation diagonalises X^T X or X X^T; here the SVD X = U diag(sv) V^T gives the
+    # eigenpairs of S = X^T X / N directly: eigenvalues sv**2 / N (and D - N zeros when N < D)
     n, d = shape
     X = spiked(n, d, [3.0, 2.0, 1.0], seed=6)
-    lam, U = np.linalg.eigh(X.T @ X / n)
-    lam, U = lam[::-1], U[:, ::-1]
+    _, sv, Vt = np.linalg.svd(X, full_matrices=False)
+    lam = np.concatenate([sv**2 / n, np.zeros(d - sv.size)])
     s2 = lam[q:].sum() / (d - q)
-    expected = U[:, :q] @ np.diag(lam[:q] - s2) @ U[:, :q].T
+    expected = Vt[:q].T @ np.diag(lam[:q] - s2) @ Vt[:q]
     W, sigma2 = ppca_closed_form(X, q)
     np.testing.assert_allclose(sigma2, s2, rtol=1e-10)
     np.testing.assert_allclose(W @ W.T, expected, atol=1e-9)
@@ -269,6 +272,20 @@ def test_ppca_scores_match_scipy_and_transform_matches_conditioning() -> None:
     np.testing.assert_allclose(model.transform(Xnew), (Xnew - model.mean_) @ gain, rtol=1e-9)
     recon = model.inverse_transform(model.transform(Xnew))
     assert recon.shape == Xnew.shape
+
+
+def test_ppca_inverse_transform_values() -> None:
+    X = spiked(200, 5, [2.0, 1.0], seed=11) + 4.0
+    model = PPCA(n_components=2).fit(X)
+    W, mu, s2 = model.W_, model.mean_, model.noise_variance_
+    Z = np.random.default_rng(16).standard_normal((6, 2))
+    by_hand = np.array([[mu[j] + sum(W[j, k] * z[k] for k in range(2)) for j in range(5)] for z in Z])
+    np.testing.assert_allclose(model.inverse_transform(Z), by_hand, rtol=1e-12)
+    # the posterior-mean reconstruction W M^-1 W^T (x - mean) + mean, M = W^T W + sigma2 I
+    Xnew = spiked(7, 5, [2.0, 1.0], seed=12)
+    M = W.T @ W + s2 * np.eye(2)
+    expected = np.array([W @ np.linalg.solve(M, W.T @ (x - mu)) + mu for x in Xnew])
+    np.testing.assert_allclose(model.inverse_transform(model.transform(Xnew)), expected, rtol=1e-10)
 
 
 def test_ppca_canonical_output_and_determinism() -> None:

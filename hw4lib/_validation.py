@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 __all__ = [
+    "as_bool",
     "FloatArray",
     "as_float_array",
     "as_positive_float",
@@ -214,3 +215,18 @@ def check_finite_result(value: Any, message: str | Callable[[], str]) -> None:
     """
     if not np.isfinite(value).all():
         raise ValueError(message if isinstance(message, str) else message())
+
+
+def as_bool(value: Any, name: str) -> bool:
+    """Return ``value`` as a ``bool`` if it is one (Python or NumPy), else raise naming ``name``.
+
+    >>> as_bool(np.True_, "skip")
+    True
+    >>> as_bool(1, "skip")
+    Traceback (most recent call last):
+    ...
+    TypeError: skip must be a bool, got int
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 from ._validation import (
     FloatArray,
     _show,
+    as_bool,
     as_float_array,
     as_int,
     as_positive_float,
@@ -563,8 +564,7 @@ def train_mlp(
     lr = as_positive_float(learning_rate, "learning_rate")
     check_choice(optimizer, "optimizer", OPTIMIZERS)
     rng = _as_rng(seed)
-    if not isinstance(train_biases, (bool, np.bool_)):
-        raise TypeError(f"train_biases must be a bool, got {type(train_biases).__name__}")
+    train_biases = as_bool(train_biases, "train_biases")
     if init is not None:
         if not isinstance(init, MLP):
             raise TypeError(f"init must be an MLP, got {type(init).__name__}")

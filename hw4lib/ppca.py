@@ -37,6 +37,7 @@ import numpy as np
 
 from ._validation import (
     FloatArray,
+    as_bool,
     as_float_array,
     as_int,
     as_positive_float,
@@ -417,10 +418,7 @@ def ppca_em(
     s2 = as_positive_float(sigma2, "sigma2")
     n_max = as_int(max_iter, "max_iter", minimum=1)
     rtol = as_positive_float(tol, "tol")
-    if not isinstance(parameter_expansion, (bool, np.bool_)):
-        raise TypeError(
-            f"parameter_expansion must be a bool, got {type(parameter_expansion).__name__}"
-        )
+    parameter_expansion = as_bool(parameter_expansion, "parameter_expansion")
     sumsq = _sumsq(Xa)
     u: FloatArray
     if u0 is None:

@@ -31,6 +31,7 @@ import numpy as np
 
 from ._validation import (
     FloatArray,
+    as_bool,
     as_float_array,
     as_int,
     as_positive_float,
@@ -442,10 +443,9 @@ def block_jacobian(
     x_arr, W_arr, b_arr, V_arr, c_arr, name = _check_block(x, W, b, V, c, activation)
     if x_arr.ndim != 1:
         raise ValueError(f"x must be 1-D (a single example), got shape {x_arr.shape}")
-    if not isinstance(skip, (bool, np.bool_)):
-        raise TypeError(f"skip must be a bool, got {type(skip).__name__}")
+    skip = as_bool(skip, "skip")
     with np.errstate(over="ignore", invalid="ignore"):  # checked below
-        y, J = _block_with_jacobian(x_arr, W_arr, b_arr, V_arr, c_arr, _PAIRS[name], bool(skip))
+        y, J = _block_with_jacobian(x_arr, W_arr, b_arr, V_arr, c_arr, _PAIRS[name], skip)
     check_finite_result(
         np.append(y, J),
         lambda: "the block or its Jacobian overflowed (inf or NaN): "
@@ -518,8 +518,7 @@ def input_gradient_norms(
     seed = as_int(seed, "seed", minimum=0)
     scale = as_positive_float(weight_std, "weight_std") / np.sqrt(width)
     pair = _PAIRS[check_choice(activation, "activation", list(_PAIRS))]
-    if not isinstance(skip, (bool, np.bool_)):
-        raise TypeError(f"skip must be a bool, got {type(skip).__name__}")
+    skip = as_bool(skip, "skip")
 
     rng = np.random.default_rng(seed)
     zeros = np.zeros(width)
@@ -531,7 +530,7 @@ def input_gradient_norms(
             W = scale * rng.standard_normal((width, width))
             V = scale * rng.standard_normal((width, width))
             with np.errstate(over="ignore", invalid="ignore"):  # checked below
-                x, J = _block_with_jacobian(x, W, zeros, V, zeros, pair, bool(skip))
+                x, J = _block_with_jacobian(x, W, zeros, V, zeros, pair, skip)
                 P = J @ P
                 norms[t, layer] = np.linalg.norm(P) / np.sqrt(width)
             check_finite_result(

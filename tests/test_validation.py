@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import hw4lib
-from hw4lib._validation import as_float_array, as_int, as_positive_float, check_choice
+from hw4lib._validation import as_bool, as_float_array, as_int, as_positive_float, check_choice
 
 
 @given(hnp.arrays(dtype=hnp.floating_dtypes() | hnp.integer_dtypes(), shape=hnp.array_shapes(),
@@ -87,6 +87,14 @@ def test_as_int() -> None:
     for bad in (2.0, "3", True, None):
         with pytest.raises(TypeError, match="n must be an integer"):
             as_int(bad, "n")
+
+
+def test_as_bool() -> None:
+    assert as_bool(True, "skip") is True
+    assert as_bool(np.bool_(False), "skip") is False
+    for bad in (1, 0.0, "yes", None, np.array([True])):
+        with pytest.raises(TypeError, match="skip must be a bool, got"):
+            as_bool(bad, "skip")
 
 
 def test_check_choice() -> None:

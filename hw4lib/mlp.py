@@ -439,18 +439,44 @@ class TrainResult:
         The same for every restart (``inf`` where a restart diverged).
     best_restart : int
         Column of ``loss_histories`` that ``mlp`` comes from.
+    restart_weights, restart_biases : tuple of ndarray
+        Every restart's final parameters, one array per layer with a leading restart axis,
+        shapes ``(n_restarts, n_out, n_in)`` and ``(n_restarts, n_out)``; see :meth:`restart`.
+
+    Notes
+    -----
+    When several restarts reach a loss at the level of rounding errors, which of them is
+    *best* is decided by rounding, and so by the machine (BLAS kernel, thread count). To
+    pick a network on every machine alike, choose by a threshold, e.g.
+    ``res.restart(np.flatnonzero(res.final_losses < 1e-10)[0])``.
     """
 
     mlp: MLP
     loss_history: FloatArray
     loss_histories: FloatArray
     best_restart: int
+    restart_weights: tuple[FloatArray, ...]
+    restart_biases: tuple[FloatArray, ...]
 
     @property
     def final_losses(self) -> FloatArray:
         """Final loss of every restart, shape ``(n_restarts,)``."""
         final: FloatArray = self.loss_histories[-1]
         return final
+
+    def restart(self, k: int) -> MLP:
+        """The network that restart ``k`` (a column of ``loss_histories``) ended at.
+
+        Raises
+        ------
+        ValueError
+            If ``k`` is not in ``[0, n_restarts - 1]``, or that restart diverged.
+        """
+        n = self.loss_histories.shape[1]
+        k = as_int(k, "k", minimum=0, maximum=n - 1)
+        if not np.isfinite(self.final_losses[k]):
+            raise ValueError(f"restart k={k} diverged (final loss {self.final_losses[k]})")
+        return MLP([W[k] for W in self.restart_weights], [b[k] for b in self.restart_biases])
 
 
 def _loss_and_grads(
@@ -637,5 +663,6 @@ def train_mlp(
         raise ValueError(f"every restart diverged (loss inf or NaN); reduce learning_rate={lr}")
     best = int(np.argmin(history[-1]))
     net = MLP([W[best] for W in Ws], [b[best] for b in bs])
-    history.flags.writeable = False
-    return TrainResult(net, history[:, best], history, best)
+    for arr in (history, *Ws, *bs):
+        arr.flags.writeable = False
+    return TrainResult(net, history[:, best], history, best, tuple(Ws), tuple(bs))

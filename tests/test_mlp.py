@@ -373,6 +373,45 @@ def test_training_results_are_consistent_and_deterministic() -> None:
     assert gen.loss_history.shape == (4,)
 
 
+def test_every_restart_is_kept() -> None:
+    """restart(k) is the network whose recorded final loss is final_losses[k]."""
+    X, Y = _data(seed=9)
+    res = train_mlp(X, Y, [3], n_restarts=5, n_steps=200, learning_rate=0.02, seed=4)
+    for k in range(5):
+        net = res.restart(k)
+        recomputed = np.mean(np.sum((net(X) - Y) ** 2, axis=1))
+        np.testing.assert_allclose(recomputed, res.final_losses[k], rtol=1e-9)
+    best = res.restart(res.best_restart)
+    for a, b in zip(best.weights + best.biases, res.mlp.weights + res.mlp.biases):
+        np.testing.assert_array_equal(a, b)
+    assert len({res.restart(k).weights[0].tobytes() for k in range(5)}) == 5
+    assert not any(a.flags.writeable for a in res.restart_weights + res.restart_biases)
+
+
+def test_a_diverged_restart_is_refused() -> None:
+    X, Y = _data(seed=9)
+    res = train_mlp(X, Y, [3], n_restarts=2, n_steps=2, seed=4)
+    histories = res.loss_histories.copy()
+    histories[-1, 1] = np.inf  # as train_mlp records a restart that diverged
+    broken = TrainResult(res.mlp, histories[:, 0], histories, 0,
+                         res.restart_weights, res.restart_biases)
+    assert broken.restart(0).widths == (3,)
+    with pytest.raises(ValueError, match="restart k=1 diverged"):
+        broken.restart(1)
+
+
+@pytest.mark.parametrize(
+    ("k", "error", "match"),
+    [(3, ValueError, "k must be <= 2, got 3"), (-1, ValueError, "k must be >= 0, got -1"),
+     (1.0, TypeError, "k must be an integer"), (None, TypeError, "k must be an integer")],
+)
+def test_restart_rejects_bad_indices(k: object, error: type[Exception], match: str) -> None:
+    X, Y = _data(seed=9)
+    res = train_mlp(X, Y, [3], n_restarts=3, n_steps=5)
+    with pytest.raises(error, match=match):
+        res.restart(k)  # type: ignore[arg-type]
+
+
 def test_gradient_descent_decreases_a_convex_loss() -> None:
     X, _ = _data(seed=9)
     Y = X @ np.array([[2.0], [-1.0]]) + 0.5

@@ -1,7 +1,8 @@
 # One-command set-up and checks for the book. See README.md.
 #   make book   create .venv (pinned), fetch MathJax (npm), execute notebooks, build _build/html
 #   make test   every check: unit + property tests, mypy, nbval (strict), zero-warning build,
-#               real-browser test of every page (offline)
+#               real-browser test of every page (offline), the PDF (when TeX Live is installed)
+#   make pdf    the whole book as one PDF (_build/latex/book.pdf), linked from the site
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -12,18 +13,24 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 MATHJAX := node_modules/mathjax/es5/tex-chtml-full.js
 HTML   := _build/html
+PDF    := _build/latex/book.pdf
+# Debian's packages for `make pdf` (XeLaTeX, latexmk, fonts) and its test (poppler's tools).
+TEXLIVE_DEBS := texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk \
+                fonts-freefont-otf poppler-utils
+HAVE_TEX := $(shell command -v xelatex latexmk pdftotext pdfimages >/dev/null 2>&1 && echo yes)
 PORT   ?= 8000
 JOBS   ?= 2
 # Deterministic hashing for every command below (notebooks keep their inline figures).
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env book html test test-unit test-types test-notebooks test-build test-browser \
-        notebooks serve lab bench lock clean distclean
+.PHONY: help env book html pdf test test-unit test-types test-notebooks test-build test-browser \
+        test-pdf skip-pdf notebooks serve lab bench lock clean distclean
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
-	@echo "make test     run every test (unit, property, types, nbval, build, browser)"
+	@echo "make test     run every test (unit, property, types, nbval, build, browser, PDF)"
+	@echo "make pdf      the whole book as $(PDF) (TeX Live: apt-get install $(TEXLIVE_DEBS))"
 	@echo "make serve    preview the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab      JupyterLab with hw4lib importable"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh kernels)"
@@ -56,6 +63,17 @@ book: html
 	@echo
 	@echo "The book is built: open $(CURDIR)/$(HTML)/index.html, or run 'make serve'."
 
+# Jupyter Book 1's LaTeX builder: Sphinx writes _build/latex/book.tex, then latexmk runs
+# XeLaTeX. The site is rebuilt after it (from the cache: seconds) so that it links the PDF.
+pdf: env
+	@command -v xelatex latexmk >/dev/null || { echo "make pdf needs TeX Live:" \
+	  "apt-get install --no-install-recommends $(TEXLIVE_DEBS)"; exit 1; }
+	LATEXOPTS="-interaction=nonstopmode -halt-on-error -file-line-error" \
+	  $(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	$(MAKE) --no-print-directory html
+	@echo
+	@echo "The PDF is built: $(CURDIR)/$(PDF) (the site links $(HTML)/book.pdf)."
+
 serve: env
 	@test -f $(HTML)/index.html || $(MAKE) html
 	@echo "Serving $(HTML) on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
@@ -72,7 +90,7 @@ notebooks: env
 # ---------------------------------------------------------------- tests
 test-unit: env
 	$(BIN)/python -m pytest -p no:cacheprovider -q -n $(JOBS) tests --ignore=tests/browser \
-	  --doctest-modules hw4lib
+	  --ignore=tests/publish --doctest-modules hw4lib
 
 test-types: env
 	$(BIN)/mypy --strict hw4lib
@@ -87,8 +105,17 @@ test-build: html
 test-browser: test-build
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/browser
 
-test: test-unit test-types test-notebooks test-browser
-	@echo "make test: all checks passed"
+# The PDF read back with pdftotext and pdfimages (tests/publish/test_pdf.py).
+test-pdf: pdf
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_pdf.py
+
+skip-pdf:
+	@echo "make test: SKIPPING test-pdf: TeX Live is not installed" \
+	  "(apt-get install --no-install-recommends $(TEXLIVE_DEBS); .ci/run does it)"
+
+# test-pdf runs before test-browser, so the browser sees the site with its PDF link.
+test: test-unit test-types test-notebooks $(if $(HAVE_TEX),test-pdf,skip-pdf) test-browser
+	@echo "make test: all checks passed$(if $(HAVE_TEX),, (test-pdf SKIPPED: no TeX Live))"
 
 # TORCH=1 also installs PyTorch 2.13.0 (a local CPU wheel on the project's machines) so that
 # bench_residual.py compares against PyTorch's autograd; otherwise it uses `autograd`.

@@ -135,7 +135,7 @@ class ResolveBookPdf(SphinxPostTransform):
 
 
 class LatexFixes(SphinxPostTransform):
-    """Exercise references across chapters, proofs as text, empty front-matter headings."""
+    """Exercise references, proofs as text, empty front-matter headings."""
 
     builders = ("latex",)
     default_priority = 800  # after sphinx-exercise (22) and sphinx-jupyterbook-latex (700)
@@ -165,6 +165,13 @@ class LatexFixes(SphinxPostTransform):
             new["refid"] = label
             new += ref.children
             ref.replace_self(new)
+        # "Solution to" + " Exercise 1.1": the space inside \hyperref{...} is lost in
+        # the PDF ("Solution toExercise 1.1"), so it goes before the link.
+        for ref in list(self.document.findall(exercise_latex_number_reference)):
+            first = ref.children[0] if ref.children else None
+            if isinstance(first, nodes.Text) and first[:1].isspace():
+                ref.replace(first, nodes.Text(first.lstrip()))
+                ref.parent.insert(ref.parent.index(ref), nodes.Text(" "))
 
     def _proofs(self) -> None:
         try:

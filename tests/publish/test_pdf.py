@@ -1,0 +1,120 @@
+"""The whole-book PDF, read back with poppler (``make test-pdf`` builds it first).
+
+``pdftotext`` gives its text: every chapter title in order, equation numbers per
+chapter, (3.4), as many as the chapter labels; theorem-like blocks and exercises
+numbered as on the site (Theorem 1.1), every solution printed, citations resolved,
+nothing unresolved ("??", "[?]"). ``pdfimages`` counts its pictures: one per figure
+the notebooks draw. The LaTeX log must be free of undefined references and of
+missing glyphs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PDF = Path(os.environ.get("BOOK_PDF", ROOT / "_build" / "latex" / "book.pdf"))
+LOG = PDF.with_suffix(".log")
+TOOLS = ("pdftotext", "pdfimages")
+
+
+def _chapters() -> list[Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [
+        ROOT / f"{entry['file']}.ipynb" for part in toc["parts"] for entry in part["chapters"]
+    ]
+
+
+def _markdown(path: Path) -> str:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def _figures(path: Path) -> int:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return sum(
+        "image/png" in out.get("data", {})
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        and not {"remove-output", "remove-cell"} & set(cell["metadata"].get("tags", []))
+        for out in cell.get("outputs", [])
+    )
+
+
+@pytest.fixture(scope="module")
+def text() -> str:
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.fail(f"{missing} not found: apt-get install poppler-utils (.ci/run does it)")
+    if not PDF.is_file():
+        pytest.fail(f"no PDF at {PDF}: run `make pdf` first")
+    out = subprocess.run(["pdftotext", "-layout", str(PDF), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    return re.sub(r"\s+", " ", out)
+
+
+def test_every_chapter_title_in_order(text: str) -> None:
+    titles = [re.search(r"^# (.+)$", _markdown(p), re.M).group(1) for p in _chapters()]
+    body = text[text.index("CONTENTS"):]
+    positions = [body.find(title) for title in titles]
+    assert -1 not in positions, f"missing chapter titles: {[t for t, i in zip(titles, positions) if i < 0]}"
+    assert positions == sorted(positions), f"chapters out of order: {titles}"
+    for caption in ("The three questions", "Appendix"):
+        assert caption in text
+
+
+def test_equations_numbered_per_chapter(text: str) -> None:
+    numbers = set(re.findall(r"\((\d+\.\d+)\)", text))
+    for k, path in enumerate(_chapters(), start=1):
+        labels = re.findall(r"^\$\$[ \t]*\(([\w-]+)\)[ \t]*$", _markdown(path), re.M)
+        expected = {f"{k}.{i}" for i in range(1, len(labels) + 1)}
+        assert expected <= numbers, f"{path.name}: missing {sorted(expected - numbers)}"
+    assert "3.4" in numbers
+
+
+def test_blocks_numbered_as_on_the_site(text: str) -> None:
+    for name in ("Theorem 1.1", "Lemma 1.1", "Proposition 1.1", "Proposition 3.1", "Exercise 4.2"):
+        assert name in text, name
+    deep = re.findall(r"(?:Theorem|Lemma|Proposition|Exercise) \d+\.\d+\.\d+", text)
+    assert not deep, f"section-level numbers, unlike the site: {deep[:5]}"
+
+
+def test_every_solution_printed(text: str) -> None:
+    for k, path in enumerate(_chapters(), start=1):
+        n = len(re.findall(r"^```\{exercise\}", _markdown(path), re.M))
+        for i in range(1, n + 1):
+            assert f"Exercise {k}.{i}" in text
+            assert f"Solution to Exercise {k}.{i}" in text, f"solution {k}.{i} not printed"
+
+
+def test_citations_and_references_resolved(text: str) -> None:
+    assert "??" not in text, "unresolved reference: " + text[max(0, text.find("??") - 80):][:120]
+    assert "[?]" not in text, "unresolved citation"
+    assert "[CSC]" in text and "Bibliography" in text
+    log = LOG.read_text(encoding="utf-8", errors="replace")
+    assert "There were undefined references" not in log
+    assert not re.search(r"(?:Reference|Citation) `[^']*' on page \d+ undefined", log)
+    missing = [line for line in log.splitlines() if line.startswith("Missing character")]
+    assert not missing, f"glyphs missing from the fonts: {missing[:3]}"
+
+
+def test_tables(text: str) -> None:
+    assert "Symbol Meaning In code" in text  # the landing page's notation table
+    assert "identity region" in text  # a table printed by chapter 1's code
+
+
+def test_every_figure_is_in_the_pdf() -> None:
+    listing = subprocess.run(["pdfimages", "-list", str(PDF)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    images = [line for line in listing if line.split()[2] == "image"]
+    expected = sum(_figures(p) for p in _chapters())
+    assert expected > 0
+    assert len(images) == expected, f"{len(images)} images in the PDF, {expected} figures drawn"

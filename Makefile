@@ -25,7 +25,7 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help env book html pdf test test-unit test-types test-notebooks test-build test-browser \
-        test-pdf skip-pdf notebooks serve lab bench lock clean distclean
+        test-pdf skip-pdf texlive-debs notebooks serve lab bench lock clean distclean
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
@@ -108,6 +108,9 @@ test-browser: test-build
 # The PDF read back with pdftotext and pdfimages (tests/publish/test_pdf.py).
 test-pdf: pdf
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_pdf.py
+
+texlive-debs:  # the list, for .ci/run
+	@echo $(TEXLIVE_DEBS)
 
 skip-pdf:
 	@echo "make test: SKIPPING test-pdf: TeX Live is not installed" \

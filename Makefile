@@ -3,6 +3,8 @@
 #   make test   every check: unit + property tests, mypy, nbval (strict), zero-warning build,
 #               real-browser test of every page (offline), the PDF (when TeX Live is installed)
 #   make pdf    the whole book as one PDF (_build/latex/book.pdf), linked from the site
+#   make test-portable  nbval (strict) and the unit tests again under other BLAS kernels
+#               and one BLAS thread: no committed output may depend on the processor
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -25,7 +27,7 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help env book html pdf test test-unit test-types test-notebooks test-build test-browser \
-        test-pdf skip-pdf texlive-debs notebooks serve lab bench lock clean distclean
+        test-pdf skip-pdf texlive-debs test-portable notebooks serve lab bench lock clean distclean
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
@@ -33,6 +35,7 @@ help:
 	@echo "make pdf      the whole book as $(PDF) (TeX Live: apt-get install $(TEXLIVE_DEBS))"
 	@echo "make serve    preview the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab      JupyterLab with hw4lib importable"
+	@echo "make test-portable  nbval + unit tests under other BLAS kernels and 1 thread"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh kernels)"
 	@echo "make bench    run the benchmarks under benchmarks/ (TORCH=1: against PyTorch)"
 	@echo "make lock     re-resolve requirements.in into requirements.lock"
@@ -86,6 +89,7 @@ notebooks: env
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 \
 	  --ExecutePreprocessor.record_timing=False chapters/*.ipynb
+	$(BIN)/python tools/clean_notebooks.py chapters/*.ipynb
 
 # ---------------------------------------------------------------- tests
 test-unit: env
@@ -119,6 +123,11 @@ skip-pdf:
 # test-pdf runs before test-browser, so the browser sees the site with its PDF link.
 test: test-unit test-types test-notebooks $(if $(HAVE_TEX),test-pdf,skip-pdf) test-browser
 	@echo "make test: all checks passed$(if $(HAVE_TEX),, (test-pdf SKIPPED: no TeX Live))"
+
+# test-unit and test-notebooks once per OpenBLAS kernel (Haswell, SkylakeX, Prescott with
+# numpy's AVX loops off) and with one BLAS thread; see tools/test_portable.sh.
+test-portable: env
+	tools/test_portable.sh
 
 # TORCH=1 also installs PyTorch 2.13.0 (a local CPU wheel on the project's machines) so that
 # bench_residual.py compares against PyTorch's autograd; otherwise it uses `autograd`.

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make test-portable`: strict nbval and the unit + property tests again, once per
+# configuration below, so that no committed output depends on the processor. Each
+# configuration changes what round-off a computation sees:
+#   OPENBLAS_CORETYPE=Haswell     AVX2 + FMA kernels (what most x86 laptops select)
+#   OPENBLAS_CORETYPE=SkylakeX    AVX-512 kernels
+#   OPENBLAS_CORETYPE=Prescott    SSE3 kernels, no FMA, and numpy's own loops without
+#                                 AVX2/AVX-512 (NPY_DISABLE_CPU_FEATURES): an old CPU
+#   OPENBLAS_NUM_THREADS=1        one BLAS thread (another split of every product)
+# A kernel this CPU cannot run (no AVX2, no AVX-512) is skipped, and said so.
+# Usage: tools/test_portable.sh  (from the repository root, after `make env`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MAKE=${MAKE:-make}
+
+# numpy's dispatched SIMD targets above its x86-64-v2 baseline (numpy 2.4 names).
+NO_NUMPY_AVX="X86_V3,X86_V4,AVX512_ICL,AVX512_SPR"
+CONFIGS=(
+  "OPENBLAS_CORETYPE=Haswell"
+  "OPENBLAS_CORETYPE=SkylakeX"
+  "OPENBLAS_CORETYPE=Prescott NPY_DISABLE_CPU_FEATURES=$NO_NUMPY_AVX"
+  "OPENBLAS_NUM_THREADS=1"
+)
+
+cpu_has() { grep -qw "$1" /proc/cpuinfo 2>/dev/null; }
+
+blas_in_use() {  # what OpenBLAS really selected, as threadpoolctl reads it
+  .venv/bin/python -c '
+import numpy, scipy.linalg, threadpoolctl
+for i in threadpoolctl.threadpool_info():
+    print("   ", i["filepath"].rsplit("/", 1)[-1], "kernel:", i.get("architecture"),
+          "threads:", i["num_threads"])'
+}
+
+start=$(date +%s)
+summary=()
+for cfg in "${CONFIGS[@]}"; do
+  case "$cfg" in
+    *CORETYPE=Haswell*) need=avx2 ;;
+    *CORETYPE=SkylakeX*) need=avx512f ;;
+    *) need= ;;
+  esac
+  if [ -n "$need" ] && ! cpu_has "$need"; then
+    echo "== $cfg: SKIPPED, this CPU has no $need"
+    summary+=("skipped  $cfg (no $need)")
+    continue
+  fi
+  echo "== $cfg"
+  # shellcheck disable=SC2086  # $cfg is one or more VAR=value words
+  env $cfg bash -c "$(declare -f blas_in_use); blas_in_use"
+  t0=$(date +%s)
+  # shellcheck disable=SC2086
+  env $cfg "$MAKE" --no-print-directory test-unit test-notebooks
+  summary+=("passed   $cfg ($(( $(date +%s) - t0 )) s)")
+done
+
+echo
+echo "make test-portable: $(( $(date +%s) - start )) s"
+printf '  %s\n' "${summary[@]}"

@@ -7,14 +7,15 @@ no mean term,
 
 so that x ~ N(0, u u^T + sigma2 I) (eq. (ch3-eq-marginal)). The functions
 ``ppca_*`` implement that model exactly as stated: they do **not** center the
-data. The estimator :class:`PPCA` is the general model of Tipping and Bishop
-(1999), x = W z + mean + noise with a ``q``-dimensional latent; it centers the
-data as scikit-learn's ``PCA`` does and can learn the noise variance.
+data, and :func:`ppca_em` is the homework's loop, an E-step
+(:func:`ppca_posterior`) and an M-step (:func:`ppca_m_step`) per iteration.
+The estimator :class:`PPCA` is the general model of Tipping and Bishop (1999),
+x = W z + mean + noise with a ``q``-dimensional latent, a scikit-learn
+transformer that centers the data and can learn the noise variance.
 
-Every EM computation costs O(N D q): the D x D covariance is never formed; its
-determinant and inverse go through the matrix determinant lemma and the
-Woodbury identity (eq. (ch3-eq-loglik)). Only :func:`ppca_closed_form`, the
-reference solution, uses an eigendecomposition.
+Both stop on the same test (:func:`_fixed_point_residual`): the fit is
+within ``tol`` (relative) of a fixed point of EM, measured directly, not
+guessed from how much the last iteration changed.
 
 References
 ----------
@@ -22,28 +23,32 @@ References
    analysis", J. R. Statist. Soc. B 61(3):611-622, 1999.
 .. [PRML] C. M. Bishop, *Pattern Recognition and Machine Learning*, 2006,
    section 12.2.
-.. [R97] S. Roweis, "EM algorithms for PCA and SPCA", NIPS 10, 1998.
 .. [LRW98] C. Liu, D. B. Rubin and Y. N. Wu, "Parameter expansion to
    accelerate EM: the PX-EM algorithm", Biometrika 85(4):755-770, 1998.
+.. [HMT11] N. Halko, P.-G. Martinsson and J. A. Tropp, "Finding structure
+   with randomness", SIAM Review 53(2):217-288, 2011.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-
-from ._validation import (
-    FloatArray,
-    as_bool,
-    as_float_array,
-    as_int,
-    as_positive_float,
-    check_choice,
-    check_finite_result,
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float
 
 __all__ = [
     "ConvergenceWarning",
@@ -58,19 +63,6 @@ __all__ = [
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-
-# EM multiplies four data entries together (A^T A with A = X W and W of the size of X), so
-# the data must keep their fourth powers inside float64's range (about 1e-308 to 1e308,
-# with room for sums over N and D): nonzero data need max |x_ij| in [1e-60, 1e60].
-_MIN_SCALE, _MAX_SCALE = 1e-60, 1e60
-
-
-class ConvergenceWarning(UserWarning):
-    """EM stopped at ``max_iter`` before meeting its tolerance (as in scikit-learn)."""
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A :class:`PPCA` method that needs a fitted model was called before ``fit``."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +79,7 @@ class EMResult:
     n_iter : int
         The number of EM updates performed.
     converged : bool
-        Whether the tolerance was met before ``max_iter`` updates.
+        Whether ``u`` is within ``tol`` of a fixed point of EM.
     """
 
     u: FloatArray
@@ -96,82 +88,82 @@ class EMResult:
     converged: bool
 
 
-# --------------------------------------------------------------------------- validation
-def _check_data(X: Any, name: str = "X", min_samples: int = 1) -> FloatArray:
-    Xa = as_float_array(X, name, ndim=2)
-    if Xa.shape[0] < min_samples:
-        raise ValueError(
-            f"{name} must have at least {min_samples} samples (rows), got shape {Xa.shape}"
-        )
-    largest = max(float(Xa.max()), -float(Xa.min()))  # max |x_ij| without a temporary
-    if largest > _MAX_SCALE or 0.0 < largest < _MIN_SCALE:
-        raise ValueError(
-            f"the largest |entry| of {name} is {largest:.3g}; PPCA needs it in "
-            f"[{_MIN_SCALE:g}, {_MAX_SCALE:g}] (fourth powers of the data must fit in float64): "
-            f"rescale {name}"
-        )
-    return Xa
-
-
-def _check_n_components(n_components: Any, n_features: int) -> int:
-    q = as_int(n_components, "n_components", minimum=1)
-    if q >= n_features:
-        raise ValueError(
-            f"n_components must be < the number of features D={n_features}, got {q}"
-        )
-    return q
-
-
-def _flip_signs(W: FloatArray) -> FloatArray:
-    """Make the largest-magnitude entry of every column of ``W`` non-negative."""
-    idx = np.argmax(np.abs(W), axis=0)
-    signs = np.sign(W[idx, np.arange(W.shape[1])])
-    signs[signs == 0] = 1.0
-    out: FloatArray = W * signs
-    return out
-
-
-def _canonical(W: FloatArray) -> FloatArray:
-    """Remove the rotation freedom of ``W``: orthogonal columns, decreasing norms, signs fixed.
-
-    ``W R`` (``R`` orthogonal) gives the same model (chapter 3, eq.
-    (ch3-eq-rotation)); ``W = U S V^T`` is replaced by ``U S``.
-    """
-    U, S, _ = np.linalg.svd(W, full_matrices=False)
-    return _flip_signs(U * S)
-
-
-def _u_or_sigma2(u: FloatArray, sigma2: float) -> str:
-    return (
-        f"u is too large or sigma2 too small (largest |u| = {np.max(np.abs(u)):.3g}, "
-        f"sigma2 = {sigma2:.3g})"
-    )
-
-
-def _zero_noise_variance(q: int, where: str = "") -> str:
-    """The error message for data of rank <= q, whose ML noise variance is 0."""
-    return (
-        f"the ML noise variance is 0: X has rank <= n_components={q}{where}; "
-        "pass noise_variance or lower n_components"
-    )
-
-
 def _sumsq(X: FloatArray) -> float:
-    """``sum_ij X_ij**2``, as one dot product (no temporary when ``X`` is contiguous)."""
     flat = X.ravel(order="K")
     return float(flat @ flat)
 
 
-def _sigma2_floor(sumsq: float, n: int, d: int) -> float:
-    """The smallest noise variance EM may learn, ``1e-12`` times the mean squared entry.
+def _flip_signs(W: FloatArray) -> FloatArray:
+    """Make the largest-magnitude entry of every column of ``W`` non-negative."""
+    signs = np.sign(W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])])
+    out: FloatArray = W * np.where(signs == 0, 1.0, signs)
+    return out
 
-    A learned ``sigma2`` at this floor means the likelihood is unbounded: the ML
-    noise variance is 0 (see :func:`_zero_noise_variance`).
+
+def _fixed_point_residual(
+    w2: FloatArray, B: FloatArray, Y: FloatArray, sigma2: float, noise_target: float | None
+) -> float:
+    """How far the model ``W = U diag(sqrt(w2))``, ``sigma2`` is from a fixed point of EM.
+
+    ``U`` (D x q) has orthonormal columns; ``B = U^T S U`` and ``Y = (I - U U^T)
+    S U``, with ``S`` the data's second-moment matrix. At a fixed point of EM
+    (Tipping and Bishop, 1999, section 3.2) the model covariance ``C = W W^T +
+    sigma2 I`` agrees with ``S`` wherever the model is free to: each ``u_j`` is
+    an eigenvector of ``S`` (``B`` is diagonal and ``Y = 0``); the model's
+    variance along it, ``v_j = w2_j + sigma2``, is the data's, ``B_jj`` (or
+    ``sigma2`` when ``B_jj <= sigma2``: that column is 0); and a learned
+    ``sigma2`` is ``noise_target``, the data's variance per dimension outside
+    span(U). The residual is the largest mismatch, each one measured in the
+    model's own units (divided by ``sqrt(v_i v_j)``, as in the whitened
+    covariance ``C^-1/2 S C^-1/2``), so it does not depend on the units of the
+    data and ``tol = 1e-4`` means agreement to about 1e-4 relative.
     """
-    return 1e-12 * sumsq / (n * d)
+    r = np.diag(B)
+    v = np.maximum(r, sigma2)
+    off = (B - np.diag(r)) / np.sqrt(np.outer(v, v))
+    direction = np.sqrt(np.sum(off * off, axis=0) + np.sum(Y * Y, axis=0) / (sigma2 * v))
+    worst = float(max(direction.max(), np.max(np.abs(w2 + sigma2 - v) / v)))
+    if noise_target is not None:
+        worst = max(worst, abs(sigma2 - noise_target) / sigma2)
+    return worst
 
 
 # --------------------------------------------------------------------------- scalar latent
+def _posterior(X: FloatArray, u: FloatArray, sigma2: float) -> tuple[FloatArray, FloatArray]:
+    M = sigma2 + float(u @ u)  # eq. (ch3-eq-posterior)
+    m = (X @ u) / M
+    return m, sigma2 / M + m * m
+
+
+def _m_step(X: FloatArray, m: FloatArray, s: FloatArray) -> FloatArray:
+    out: FloatArray = (X.T @ m) / s.sum()  # eq. (ch3-eq-mstep)
+    return out
+
+
+def _log_likelihood(X: FloatArray, u: FloatArray, sigma2: float) -> float:
+    """Eq. (ch3-eq-loglik), with the part of each x orthogonal to u computed directly.
+
+    ``x^T C^-1 x = ||x_perp||^2 / sigma2 + (u^T x)^2 / (||u||^2 M)``: no
+    difference of two large numbers when the data lie close to span(u).
+    """
+    n, d = X.shape
+    uu = float(u @ u)
+    M = sigma2 + uu
+    a = X @ u
+    if uu > 0.0:
+        quad = _sumsq(X - np.outer(a / uu, u)) / sigma2 + float(a @ a) / (uu * M)
+    else:
+        quad = _sumsq(X) / sigma2
+    return float(-0.5 * (n * (d * _LOG_2PI + (d - 1) * np.log(sigma2) + np.log(M)) + quad))
+
+
+def _check_X(X: Any, min_samples: int = 1) -> FloatArray:
+    Xa = as_float_array(X, "X", ndim=2)
+    if Xa.shape[0] < min_samples:
+        raise ValueError(f"X must have at least {min_samples} rows, got shape {Xa.shape}")
+    return Xa
+
+
 def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]:
     """E-step of the homework model: the posterior moments of ``z`` given each ``x``.
 
@@ -184,27 +176,12 @@ def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]
     X : array_like of shape (N, D)
         The data, one sample per row (not centered: the model has no mean).
     u : array_like of shape (D,)
-        The loading vector.
-    sigma2 : float
-        The noise variance, > 0.
+    sigma2 : float, > 0
 
     Returns
     -------
-    m : ndarray of shape (N,)
-        ``E[z_i | x_i]``.
-    s : ndarray of shape (N,)
-        ``E[z_i**2 | x_i]``.
-
-    Raises
-    ------
-    ValueError
-        If ``sigma2 <= 0``, the shapes do not match, an input is not finite, the entries
-        of ``X`` are outside ``[1e-60, 1e60]`` in magnitude, or ``u`` is so large (or
-        ``sigma2`` so small) that the moments overflow.
-
-    References
-    ----------
-    Tipping and Bishop (1999), eqs. (25)-(26); Bishop (2006), section 12.2.2.
+    m, s : ndarray of shape (N,)
+        ``E[z_i | x_i]`` and ``E[z_i**2 | x_i]``.
 
     Examples
     --------
@@ -212,18 +189,9 @@ def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]
     >>> float(m[0]), float(s[0])
     (1.0, 1.5)
     """
-    Xa = _check_data(X)
+    Xa = _check_X(X)
     ua = as_float_array(u, "u", shape=(Xa.shape[1],))
-    s2 = as_positive_float(sigma2, "sigma2")
-    with np.errstate(over="ignore", invalid="ignore"):  # checked below
-        M = s2 + float(ua @ ua)
-        m = (Xa @ ua) / M
-        s = s2 / M + m * m
-    check_finite_result(
-        np.append(M, s),  # s is finite only if m is
-        lambda: "the posterior moments overflowed (inf or NaN): " + _u_or_sigma2(ua, s2),
-    )
-    return m, s
+    return _posterior(Xa, ua, as_positive_float(sigma2, "sigma2"))
 
 
 def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
@@ -235,7 +203,6 @@ def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
     Parameters
     ----------
     X : array_like of shape (N, D)
-        The data.
     m, s : array_like of shape (N,)
         ``E[z_i | x_i]`` and ``E[z_i**2 | x_i]`` from :func:`ppca_posterior`;
         ``s`` must be positive and at least ``m**2`` (a second moment).
@@ -244,49 +211,20 @@ def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
     -------
     u : ndarray of shape (D,)
 
-    Raises
-    ------
-    ValueError
-        If the shapes do not match, an input is not finite, the entries of ``X``
-        are outside ``[1e-60, 1e60]`` in magnitude, some ``s_i <= 0``, some
-        ``s_i < m_i**2``, or ``m`` or ``s`` is so large that ``u`` overflows.
-
-    References
-    ----------
-    Tipping and Bishop (1999), eq. (27); Dempster, Laird and Rubin (1977).
-
     Examples
     --------
     >>> ppca_m_step([[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0], [2.0, 2.0]).tolist()
     [1.0, 1.5]
     """
-    Xa = _check_data(X)
-    n = Xa.shape[0]
-    ma = as_float_array(m, "m", shape=(n,))
-    sa = as_float_array(s, "s", shape=(n,))
-    if np.any(sa <= 0):
-        raise ValueError(f"s = E[z^2 | x] must be > 0 everywhere; got min(s) = {sa.min():.3g}")
-    with np.errstate(over="ignore", invalid="ignore"):  # checked below
-        m2 = ma * ma
-        s_sum = float(sa.sum())
-        out: FloatArray = (Xa.T @ ma) / s_sum
-    check_finite_result(
-        m2, lambda: f"m is too large: m**2 overflows (largest |m| = {np.max(np.abs(ma)):.3g})"
-    )
-    if np.any(sa < m2 * (1.0 - 1e-12)):
-        raise ValueError("s = E[z^2 | x] must be >= m^2 = E[z | x]^2 (a second moment)")
-    check_finite_result(
-        np.append(s_sum, out),
-        lambda: "the M-step overflowed (inf or NaN): m or s is too large "
-        f"(sum(s) = {s_sum:.3g}, largest |m| = {np.max(np.abs(ma)):.3g})",
-    )
-    return out
-
-
-def _loglik(n: int, d: int, sumsq: float, proj_sq: float, logdet: float, sigma2: float) -> float:
-    """sum_i log N(x_i; 0, C) from sum ||x_i||^2, sum x_i^T W M^-1 W^T x_i and log det C."""
-    quad = (sumsq - proj_sq) / sigma2
-    return float(-0.5 * (n * d * _LOG_2PI + n * logdet + quad))
+    Xa = _check_X(X)
+    ma = as_float_array(m, "m", shape=(Xa.shape[0],))
+    sa = as_float_array(s, "s", shape=(Xa.shape[0],))
+    if np.any(sa <= 0) or np.any(sa < ma * ma * (1.0 - 1e-12)):
+        raise ValueError(
+            f"s = E[z^2 | x] must be > 0 and >= m^2 everywhere; got min(s) = {sa.min():.3g}, "
+            f"min(s - m^2) = {np.min(sa - ma * ma):.3g}"
+        )
+    return _m_step(Xa, ma, sa)
 
 
 def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
@@ -295,6 +233,9 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     Implements chapter 3, eq. (ch3-eq-loglik): by the matrix determinant lemma
     ``log det C = (D - 1) log sigma2 + log M`` and by Woodbury
     ``x^T C^-1 x = (||x||^2 - (u^T x)^2 / M) / sigma2``, ``M = sigma2 + u^T u``.
+    The code evaluates the same quantity as
+    ``||x_perp||^2 / sigma2 + (u^T x)^2 / (||u||^2 M)``, with ``x_perp`` the
+    part of ``x`` orthogonal to ``u``, which stays accurate for any ``sigma2``.
 
     Parameters
     ----------
@@ -307,13 +248,6 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     float
         The total log-likelihood of the data (not the mean).
 
-    Raises
-    ------
-    ValueError
-        If ``sigma2 <= 0``, the shapes do not match, an input is not finite, the entries
-        of ``X`` are outside ``[1e-60, 1e60]`` in magnitude, or the log-likelihood
-        overflows (``u`` too large or ``sigma2`` too small).
-
     References
     ----------
     Tipping and Bishop (1999), eq. (4) and appendix; Bishop (2006), eq. 12.44.
@@ -323,19 +257,9 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     >>> round(ppca_log_likelihood([[0.0, 0.0]], [0.0, 0.0], 1.0), 6)  # -log(2 pi)
     -1.837877
     """
-    Xa = _check_data(X)
-    n, d = Xa.shape
-    ua = as_float_array(u, "u", shape=(d,))
-    s2 = as_positive_float(sigma2, "sigma2")
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
-        M = s2 + float(ua @ ua)
-        a = Xa @ ua
-        sumsq = _sumsq(Xa)
-        ll = _loglik(n, d, sumsq, float(a @ a) / M, (d - 1) * np.log(s2) + np.log(M), s2)
-    check_finite_result(
-        ll, lambda: "the log-likelihood overflowed (inf or NaN): " + _u_or_sigma2(ua, s2)
-    )
-    return ll
+    Xa = _check_X(X)
+    ua = as_float_array(u, "u", shape=(Xa.shape[1],))
+    return _log_likelihood(Xa, ua, as_positive_float(sigma2, "sigma2"))
 
 
 def ppca_em(
@@ -343,23 +267,27 @@ def ppca_em(
     sigma2: Any,
     u0: Any = None,
     max_iter: int = 10_000,
-    tol: float = 1e-9,
+    tol: float = 1e-4,
     parameter_expansion: bool = False,
 ) -> EMResult:
     """EM for the homework model: alternate eqs. (ch3-eq-posterior) and (ch3-eq-mstep).
 
-    It runs the EM loop of :class:`PPCA` with ``q = 1``, no mean and ``sigma2``
-    fixed: each iteration is one pass over the data, O(N D). The log-likelihood
-    (eq. (ch3-eq-loglik)) is recorded after every update at no extra cost: it
-    reuses the projections ``X u`` of the next E-step.
+    Each iteration is one E-step (:func:`ppca_posterior`), one M-step
+    (:func:`ppca_m_step`) and, with ``parameter_expansion=True``, the PX-EM
+    rescaling ``u <- u * sqrt(mean_i s_i)`` of chapter 3, eq. (ch3-eq-px)
+    (Liu, Rubin and Wu, 1998). It stops when ``u`` is within ``tol`` of a
+    fixed point: ``u / ||u||`` is an eigenvector of ``S = X^T X / N`` and
+    ``||u||^2 + sigma2`` is the data's variance along it, both to relative
+    accuracy ``tol`` (or ``u = 0`` when that variance is at most ``sigma2``).
+    The test is unit-free: scaling ``X``, ``u0`` by ``c`` and ``sigma2`` by
+    ``c**2`` changes nothing.
 
-    Plain EM converges slowly when ``sigma2`` is small against the top
-    eigenvalue ``lambda_1`` of ``X^T X / N``: near the optimum the length of
-    ``u`` contracts only by ``1 - 2 sigma2 (lambda_1 - sigma2) / lambda_1^2``
-    per iteration (chapter 3, eq. (ch3-eq-em-rate)). ``parameter_expansion=True``
-    runs PX-EM instead (eq. (ch3-eq-px)): after each M-step ``u`` is multiplied
-    by ``sqrt(mean_i s_i)``, the fitted latent standard deviation; the
-    log-likelihood still never decreases (Liu, Rubin and Wu, 1998).
+    Plain EM is slow when ``sigma2`` is small against the top eigenvalue
+    ``lambda_1`` of ``S`` (the length of ``u`` contracts by
+    ``1 - 2 sigma2 (lambda_1 - sigma2) / lambda_1^2`` per iteration, chapter 3,
+    eq. (ch3-eq-em-rate)), when ``sigma2`` is close to ``lambda_1``, and from a
+    tiny ``u0``; then it reaches ``max_iter``, warns and reports
+    ``converged=False``.
 
     Parameters
     ----------
@@ -368,42 +296,24 @@ def ppca_em(
     sigma2 : float
         The fixed noise variance, > 0.
     u0 : array_like of shape (D,), optional
-        The starting point. Default: a standard normal draw from
-        ``np.random.default_rng(0)``, rescaled to the norm
-        ``sqrt(sum_i ||x_i||^2 / N)``. ``u0 = 0`` is a fixed point of EM.
+        The starting point, nonzero (``u = 0`` is a fixed point of EM). Default:
+        a standard normal draw from ``np.random.default_rng(0)``, rescaled to
+        the norm ``sqrt(sum_i ||x_i||^2 / N)``.
     max_iter : int, default 10000
-        The largest number of EM updates.
-    tol : float, default 1e-9
-        Stop when the last gain of log-likelihood and the gain still to come
-        (Aitken's estimate ``delta * rho / (1 - rho)`` from the ratio ``rho``
-        of the last two gains) are both at most ``tol * |log-likelihood|``;
-        a gain <= 0 (round-off at the optimum) also stops.
+    tol : float, default 1e-4
+        The relative distance to a fixed point at which EM stops.
     parameter_expansion : bool, default False
         Run PX-EM instead of the plain EM of the homework.
 
     Returns
     -------
     EMResult
-        ``u`` is the last iterate, with the sign of its largest-magnitude
-        entry made positive (``u`` and ``-u`` are the same model).
-
-    Raises
-    ------
-    ValueError
-        For bad inputs (see :func:`ppca_posterior`), fewer than 2 samples, or a
-        log-likelihood that overflows (``u0`` too large or ``sigma2`` too small).
-    TypeError
-        If ``parameter_expansion`` is not a bool.
+        ``u`` with the sign of its largest-magnitude entry made positive.
 
     Warns
     -----
     ConvergenceWarning
-        If ``max_iter`` updates did not meet ``tol``.
-
-    References
-    ----------
-    Dempster, Laird and Rubin (1977); Tipping and Bishop (1999), section 3.2;
-    Bishop (2006), section 12.2.2.
+        If ``max_iter`` updates did not reach ``tol``.
 
     Examples
     --------
@@ -413,40 +323,43 @@ def ppca_em(
     >>> bool(res.converged), bool(np.all(np.diff(res.log_likelihood) > -1e-9))
     (True, True)
     """
-    Xa = _check_data(X, min_samples=2)
+    Xa = _check_X(X, min_samples=2)
     n, d = Xa.shape
     s2 = as_positive_float(sigma2, "sigma2")
-    n_max = as_int(max_iter, "max_iter", minimum=1)
-    rtol = as_positive_float(tol, "tol")
-    parameter_expansion = as_bool(parameter_expansion, "parameter_expansion")
-    sumsq = _sumsq(Xa)
+    max_iter = as_int(max_iter, "max_iter", minimum=1)
+    tol = as_positive_float(tol, "tol")
+    expand = as_bool(parameter_expansion, "parameter_expansion")
     u: FloatArray
     if u0 is None:
         u = np.random.default_rng(0).standard_normal((d,))
-        u = u * float(np.sqrt(sumsq / n) / np.linalg.norm(u))
+        u *= np.sqrt(_sumsq(Xa) / n) / np.linalg.norm(u)
     else:
         u = as_float_array(u0, "u0", shape=(d,))
-    too_small = f"sigma2 is too small or u0 too large (sigma2 = {s2:.3g})"
-    try:  # the EM of PPCA.fit with q = 1, no mean and sigma2 fixed
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
-            W, _, history, converged = _em(
-                Xa, None, u[:, None], s2, False, bool(parameter_expansion), n_max, rtol, sumsq
-            )
-    except np.linalg.LinAlgError:  # E[sum z_i^2] underflowed to 0
-        raise ValueError(f"EM broke down on a singular matrix: {too_small}") from None
-    check_finite_result(
-        np.append(W, history),
-        lambda: "the log-likelihood overflowed (inf or NaN) after "
-        f"{len(history) - 1} EM updates: {too_small}",
-    )
+    if not np.any(u):
+        raise ValueError("u0 must be nonzero: u = 0 is a fixed point of EM")
+    history = [_log_likelihood(Xa, u, s2)]
+    converged = False
+    for _ in range(max_iter):
+        m, s = _posterior(Xa, u, s2)  # E-step
+        u_new = _m_step(Xa, m, s)  # M-step
+        norm = np.linalg.norm(u)
+        Su = u_new * ((s2 + norm**2) * s.sum() / (n * norm))  # S u/||u||, from X^T m
+        r = float(Su @ u) / norm  # the data's variance along u
+        if _fixed_point_residual(np.array([norm**2]), np.array([[r]]),
+                                 (Su - r * u / norm)[:, None], s2, None) <= tol:
+            converged = True
+            break
+        if expand:  # PX-EM, eq. (ch3-eq-px)
+            u_new *= np.sqrt(s.mean())
+        u = u_new
+        history.append(_log_likelihood(Xa, u, s2))
     if not converged:
         warnings.warn(
-            f"ppca_em did not converge in max_iter={n_max} updates (tol={rtol:g}); "
-            "increase max_iter or tol",
+            f"ppca_em did not reach tol={tol:g} in max_iter={max_iter} updates",
             ConvergenceWarning,
             stacklevel=2,
         )
-    return EMResult(_flip_signs(W)[:, 0], history, len(history) - 1, converged)
+    return EMResult(_flip_signs(u[:, None])[:, 0], np.array(history), len(history) - 1, converged)
 
 
 # --------------------------------------------------------------------------- closed form
@@ -457,16 +370,11 @@ def ppca_closed_form(
 
     With ``lambda_1 >= ... >= lambda_D`` the eigenvalues of ``S = X^T X / N`` and
     ``U_q`` the top ``q`` eigenvectors, ``W = U_q (Lambda_q - sigma2 I)^{1/2}``
-    and, when learned, ``sigma2 = sum_{j > q} lambda_j / (D - q)``: Tipping and
-    Bishop's (1999) eqs. (7)-(8), which generalise the ``q = 1`` formula of
-    chapter 3, eq. (ch3-eq-closed-form), to ``q`` columns (the chapter states
-    this general form in proposition ch3-prop-ml, with eq.
-    (ch3-eq-closed-sigma2) for ``sigma2``). When ``sigma2`` is
-    fixed and ``lambda_j <= sigma2``, column ``j`` is zero: no direction has
-    more variance than the noise, and ``u = 0`` maximises the likelihood.
-
-    Cost: ``O(N D min(N, D) + min(N, D)^3)`` (an eigendecomposition of
-    ``X^T X`` or of the Gram matrix ``X X^T``, whichever is smaller).
+    and, when learned, ``sigma2 = sum_{j > q} lambda_j / (D - q)`` (Tipping and
+    Bishop, 1999, eqs. (7)-(8); chapter 3, eqs. (ch3-eq-closed-form) and
+    (ch3-eq-closed-sigma2)). When ``sigma2`` is fixed and ``lambda_j <=
+    sigma2``, column ``j`` is zero. The eigenpairs come from an SVD of ``X``
+    (``lambda_j = sv_j**2 / N``), which keeps small eigenvalues accurate.
 
     Parameters
     ----------
@@ -475,27 +383,15 @@ def ppca_closed_form(
     n_components : int
         ``q``, with ``1 <= q < D``.
     noise_variance : float, optional
-        A fixed ``sigma2 > 0``; ``None`` (default) uses its ML value.
+        A fixed ``sigma2 > 0``; ``None`` (default) uses its ML value, which is 0
+        (a ``ValueError``) when ``X`` has rank at most ``q``.
 
     Returns
     -------
     W : ndarray of shape (D, q)
         Orthogonal columns of decreasing norm, the largest-magnitude entry of
-        each column non-negative (the ML ``W`` is unique only up to rotation).
-        With a fixed ``sigma2`` and ``N < q``, the columns beyond the ``N``
-        nonzero eigenvalues of ``S`` are zero.
+        each column non-negative.
     noise_variance : float
-
-    Raises
-    ------
-    ValueError
-        For bad inputs (also entries of ``X`` outside ``[1e-60, 1e60]`` in
-        magnitude), or when the ML noise variance is 0 (``X`` has rank at
-        most ``q``).
-
-    References
-    ----------
-    Tipping and Bishop (1999), eqs. (7)-(8); Bishop (2006), eqs. 12.45-12.46.
 
     Examples
     --------
@@ -503,167 +399,124 @@ def ppca_closed_form(
     >>> W.ravel().round(6).tolist(), round(s2, 6)
     ([2.0, 0.0, 0.0], 1.0)
     """
-    Xa = _check_data(X, min_samples=2)
+    Xa = _check_X(X, min_samples=2)
     n, d = Xa.shape
-    q = _check_n_components(n_components, d)
-    s2_fixed = None if noise_variance is None else as_positive_float(noise_variance, "noise_variance")
-    if n >= d:
-        lam, V = np.linalg.eigh(Xa.T @ Xa / n)
-        lam, U = lam[::-1][:q], V[:, ::-1][:, :q]
-    else:  # Gram trick: S has the nonzero eigenvalues of X X^T / N
-        lam, V = np.linalg.eigh(Xa @ Xa.T / n)
-        lam, V = np.clip(lam[::-1][:q], 0.0, None), V[:, ::-1][:, :q]
-        scale = np.sqrt(n * lam)
-        U = (Xa.T @ V) / np.where(scale > 0, scale, 1.0)
-        if n < q:  # the other q - N eigenvalues of S are 0: zero columns of W
-            lam = np.concatenate([lam, np.zeros(q - n)])
-            U = np.concatenate([U, np.zeros((d, q - n))], axis=1)
-    if s2_fixed is None:
-        sumsq = _sumsq(Xa)
-        s2 = (sumsq / n - float(lam.sum())) / (d - q)
-        if not s2 > _sigma2_floor(sumsq, n, d):
-            raise ValueError(_zero_noise_variance(q))
+    q = as_int(n_components, "n_components", minimum=1, maximum=d - 1)
+    _, sv, Vt = np.linalg.svd(Xa, full_matrices=False)
+    lam = np.zeros(max(d, q))
+    lam[: sv.size] = sv**2 / n
+    U = np.zeros((d, q))
+    U[:, : min(q, sv.size)] = Vt[:q].T
+    if noise_variance is None:
+        if sv.size <= q or sv[q] <= sv[0] * max(n, d) * np.finfo(float).eps:  # numpy's rank test
+            raise ValueError(
+                f"the ML noise variance is 0: X has rank <= n_components={q}; "
+                "pass noise_variance or lower n_components"
+            )
+        s2 = float(lam[q:d].sum() / (d - q))
     else:
-        s2 = s2_fixed
-    W = U * np.sqrt(np.clip(lam - s2, 0.0, None))
-    return _flip_signs(W), float(s2)
+        s2 = as_positive_float(noise_variance, "noise_variance")
+    return _flip_signs(U * np.sqrt(np.clip(lam[:q] - s2, 0.0, None))), s2
 
 
-# --------------------------------------------------------------------------- EM engine
-def _block_rows(d: int) -> int:
-    """Rows per block so that a block of float64 data is about 8 MB (it stays in cache)."""
-    return max(16, (1 << 20) // d)
+# --------------------------------------------------------------------------- the estimator
+def _pass(
+    X: FloatArray, mean: FloatArray, scale: float, U: FloatArray
+) -> tuple[FloatArray, FloatArray, float]:
+    """One read of the data: ``A^T A``, ``R^T A`` and ``||R||^2`` for ``Xc = (X - mean) / scale``.
 
-
-def _centered_sumsq(X: FloatArray, mean: FloatArray) -> float:
-    """sum_i ||x_i - mean||^2 without a centered copy of ``X``.
-
-    Uses ``sum ||x_i||^2 - N ||mean||^2``, which loses about ``log10(ratio)``
-    digits when the ratio of the two sums is large; past a ratio of 1e4 it
-    falls back to centering block by block (a loop over blocks, not samples).
-    """
-    raw = _sumsq(X)
-    total: float = raw - int(X.shape[0]) * float(mean @ mean)
-    if total > 1e-4 * raw:
-        return total
-    b = _block_rows(X.shape[1])
-    total = 0.0
-    for start in range(0, X.shape[0], b):
-        xb = (X[start : start + b] - mean).ravel()
-        total += float(xb @ xb)
-    return total
-
-
-def _e_pass(
-    X: FloatArray, mean: FloatArray | None, W: FloatArray, Minv: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """One pass over the data: ``A^T A`` and ``G = Xc^T E[z]`` with ``A = Xc W``, ``E[z] = A M^-1``.
-
-    ``Xc = X - mean`` is never formed: ``Xc W = X W - 1 mean^T W`` and
-    ``Xc^T E = X^T E - mean 1^T E``. Both products of a block are taken while
-    the block is in cache, so the data are read once per EM iteration.
+    ``A = Xc U`` are the projections on the columns of ``U`` and ``R = Xc - A
+    U^T`` the part of each sample outside span(U), computed directly: ``||R||^2``
+    is not ``||Xc||^2 - ||A||^2``, which loses every digit when the data lie
+    close to span(U), and ``R^T A = N (I - U U^T) S U`` keeps directions of
+    small variance accurate. Each block of rows is centered and rescaled
+    while it is in cache (a loop over blocks, not samples): no centered copy
+    of ``X`` is ever stored.
     """
     n, d = X.shape
-    q = W.shape[1]
-    shift = None if mean is None else mean @ W
-    GT = np.zeros((q, d))
-    AtA = np.zeros((q, q))
-    ez_sum = np.zeros(q)
-    b = _block_rows(d)
-    for start in range(0, n, b):  # a loop over blocks, not over samples
-        xb = X[start : start + b]
-        Ab = xb @ W
-        if shift is not None:  # no mean (ppca_em): nothing to subtract or sum
-            Ab -= shift
+    AtA, RtA, rss = np.zeros((U.shape[1],) * 2), np.zeros((d, U.shape[1])), 0.0
+    rows = max(16, (1 << 20) // d)  # about 8 MB of float64 per block
+    for start in range(0, n, rows):
+        Xb = (X[start : start + rows] - mean) * (1.0 / scale)
+        Ab = Xb @ U
+        Rb = Xb - Ab @ U.T
         AtA += Ab.T @ Ab
-        Eb = Ab @ Minv  # posterior means of the block, PRML eq. 12.54
-        GT += Eb.T @ xb
-        if shift is not None:
-            ez_sum += Eb.sum(axis=0)
-    if mean is not None:
-        GT -= np.outer(ez_sum, mean)
-    return GT.T, AtA
+        RtA += Rb.T @ Ab
+        rss += _sumsq(Rb)
+    return AtA, RtA, rss
 
 
-def _converged(history: list[float], tol: float) -> bool:
-    """Stop when the log-likelihood still to gain is at most ``tol * |log-likelihood|``.
+def _start(X: FloatArray, mean: FloatArray, scale: float, q: int, rng: Any) -> FloatArray:
+    """A starting subspace: randomized subspace iteration, then Rayleigh-Ritz.
 
-    EM converges linearly: the increments shrink by a factor ``rho`` per
-    iteration, so the remaining gain is about ``delta * rho / (1 - rho)``
-    (Aitken's estimate). Stop when both the last increment and that estimate
-    are below ``tol * |LL|``; a non-positive increment (round-off) also stops.
-    """
-    if len(history) < 2:
-        return False
-    delta = history[-1] - history[-2]
-    bound = tol * abs(history[-1])
-    if delta <= 0.0:
-        return True
-    if delta > bound or len(history) < 3:
-        return False
-    prev = history[-2] - history[-3]
-    rho = delta / prev if prev > 0 else 1.0
-    return rho < 1.0 and delta * rho / (1.0 - rho) <= bound
-
-
-def _em(
-    X: FloatArray,
-    mean: FloatArray | None,
-    W: FloatArray,
-    sigma2: float,
-    learn_sigma2: bool,
-    expand: bool,
-    max_iter: int,
-    tol: float,
-    sumsq: float,
-) -> tuple[FloatArray, float, FloatArray, bool]:
-    """EM of Tipping and Bishop (chapter 3, eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)).
-
-    One pass over the data per iteration, O(N D q). ``expand`` turns on the
-    parameter-expanded M-step (PX-EM, chapter 3, eq. (ch3-eq-px)): ``W`` is
-    multiplied by a square root of the fitted latent covariance ``Szz / N``.
-    ``mean=None`` is the model without a mean (the homework's, :func:`ppca_em`).
-    Returns the last ``W`` whose log-likelihood was evaluated, its ``sigma2``,
-    the log-likelihood history and whether ``tol`` was met; it stops early, with
-    a non-finite last entry in the history, if the log-likelihood overflows.
+    ``U <- orth(S U)`` on ``q + 5`` random columns, three times, then the
+    ``q`` leading eigenvectors of ``S`` restricted to span(U) (Halko,
+    Martinsson and Tropp, 2011, algorithm 4.4 and section 5.5). Four reads of
+    the data; the start lies near the top-``q`` eigenspace, in the basin of
+    the maximum, so no column of ``W`` starts in a direction of low variance
+    and collapses there (chapter 3, section "Where EM is slow").
     """
     n, d = X.shape
-    q = W.shape[1]
-    floor = _sigma2_floor(sumsq, n, d)
-    history: list[float] = []
-    converged = False
-    eye = np.eye(q)
-    for it in range(max_iter + 1):
-        Minv = np.asarray(np.linalg.inv(W.T @ W + sigma2 * eye), dtype=np.float64)
-        G, AtA = _e_pass(X, mean, W, Minv)
-        logdet = (d - q) * np.log(sigma2) - np.linalg.slogdet(Minv)[1]
-        history.append(_loglik(n, d, sumsq, float(np.sum(Minv * AtA)), logdet, sigma2))
-        if not np.isfinite(history[-1]):  # overflow: the caller raises
-            break
-        if _converged(history, tol):
-            converged = True
-            break
-        if it == max_iter:
-            break
-        Szz = n * sigma2 * Minv + Minv @ AtA @ Minv  # sum_i E[z_i z_i^T], PRML eq. 12.55
-        W_new = np.linalg.solve(Szz, G.T).T  # PRML eq. 12.56
-        if learn_sigma2:  # PRML eq. 12.57, simplified with W_new Szz = G
-            sigma2 = max((sumsq - float(np.sum(W_new * G))) / (n * d), floor)
-        if expand:  # PX-EM (Liu, Rubin and Wu 1998)
-            W_new = W_new @ np.linalg.cholesky(Szz / n)
-        W = W_new
-    return W, sigma2, np.asarray(history), converged
+    U = np.linalg.qr(rng.standard_normal((d, min(d, q + 5))))[0]
+    for _ in range(3):
+        AtA, RtA, _ = _pass(X, mean, scale, U)
+        U = np.linalg.qr(U @ AtA + RtA)[0]  # S U = U B + (I - U U^T) S U
+    AtA = _pass(X, mean, scale, U)[0]
+    vecs = np.linalg.eigh(AtA)[1]
+    out: FloatArray = U @ vecs[:, ::-1][:, :q]
+    return out
 
 
-class PPCA:
-    """Probabilistic PCA fitted by EM, with scikit-learn's estimator conventions.
+def _em_step(
+    U: FloatArray, w2: FloatArray, sigma2: float, B: FloatArray, Y: FloatArray,
+    share: float, learn: bool, expand: bool, d: int,
+) -> tuple[FloatArray, float]:
+    """One EM (or PX-EM) update of ``W = U diag(sqrt(w2))`` and ``sigma2``; returns ``W_new``.
 
-    The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps`` with
-    ``z ~ N(0, I_q)`` and ``eps ~ N(0, sigma2 I_D)``; ``fit`` runs the EM
-    algorithm of Tipping and Bishop (1999, section 3.2) on centered data, each
-    iteration one pass over the data, O(N D q) (chapter 3, eqs. (ch3-eq-em-W)
-    and (ch3-eq-em-sigma2)). The centered data are never stored: ``(X - mean) W``
-    is computed as ``X W - mean^T W``, block by block.
+    ``B = U^T S U``, ``Y = (I - U U^T) S U`` and ``share = tr((I - U U^T) S)``
+    come from :func:`_pass`; ``S U = U B + Y``. With ``M = W^T W + sigma2 I = diag(w2 + sigma2)`` and
+    ``F = diag(w / M)``, the posterior second moment is ``sum_i E[z_i z_i^T] /
+    N = sigma2 M^-1 + F B F`` (PRML eq. 12.55) and ``W_new = S U F (sigma2 M^-1
+    + F B F)^-1`` (PRML eq. 12.56; Tipping and Bishop eq. 29). The noise
+    variance is Tipping and Bishop's eq. 30, ``tr(S - S W M^-1 W_new^T) / D``,
+    written as a sum of non-negative terms (the Woodbury identity turns the
+    in-span part into ``tr(B (I + G B)^-1)`` with ``G = diag(w2 / (sigma2 M))``).
+    """
+    w, Mdiag = np.sqrt(w2), w2 + sigma2
+    F = w / Mdiag
+    Ezz = np.diag(sigma2 / Mdiag) + F[:, None] * B * F  # PRML eq. 12.55, averaged over N
+    W_new = np.linalg.solve(Ezz, ((U @ B + Y) * F).T).T  # PRML eq. 12.56
+    if learn:  # Tipping and Bishop eq. 30, without cancellation
+        q = len(w2)
+        in_span = np.trace(np.linalg.solve(np.eye(q) + (w2 / (sigma2 * Mdiag))[:, None] * B, B))
+        outside = share - np.trace(np.linalg.solve(Ezz, F[:, None] * (Y.T @ Y) * F))
+        sigma2 = (in_span + outside) / d
+    if expand:  # PX-EM (Liu, Rubin and Wu 1998): rescale by the fitted latent covariance
+        W_new = W_new @ np.linalg.cholesky(Ezz)
+    return np.asarray(W_new, dtype=np.float64), float(sigma2)
+
+
+class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Probabilistic PCA fitted by EM, a scikit-learn transformer.
+
+    The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``
+    with ``z ~ N(0, I_q)`` and ``eps ~ N(0, sigma2 I_D)``. ``fit`` centers the
+    data, starts from the closed form on a subspace found by a few randomized
+    power iterations (:func:`_start`; Halko, Martinsson and Tropp, 2011), then runs the EM of
+    Tipping and Bishop (1999, section 3.2; chapter 3, eqs. (ch3-eq-em-W) and
+    (ch3-eq-em-sigma2)), or PX-EM (eq. (ch3-eq-px)), each iteration one read
+    of the data, O(N D q). After each update ``W`` is rotated to orthogonal
+    columns (``W R`` is the same model, eq. (ch3-eq-rotation)), so no column
+    loses its direction when it shrinks.
+
+    It stops when the model is within ``tol`` of a fixed point of EM, each
+    equation of the fixed point checked to relative accuracy ``tol``: every
+    column of ``W`` lies along an eigenvector of the sample covariance ``S``;
+    ``||w_j||^2 + sigma2`` is the data's variance along it; a learned
+    ``sigma2`` is the mean variance outside the columns. The test is unit-free
+    (and the data are rescaled by a power of two, block by block, so any scale
+    fits). If ``max_iter`` is reached first, ``fit`` warns and sets
+    ``converged_ = False``. The data are never copied.
 
     Parameters
     ----------
@@ -672,71 +525,58 @@ class PPCA:
     noise_variance : float or None, default None
         A fixed ``sigma2 > 0``, or ``None`` to learn it.
     max_iter : int, default 1000
-        The largest number of EM iterations.
-    tol : float, default 1e-7
-        Stop when the last gain of log-likelihood and Aitken's estimate of the
-        gain still to come are both at most ``tol * |log-likelihood|`` (see
-        :func:`ppca_em`).
+    tol : float, default 1e-4
+        The relative distance to a fixed point at which EM stops.
     algorithm : {"px-em", "em"}, default "px-em"
         ``"em"`` is the EM of Tipping and Bishop; ``"px-em"`` adds the
-        parameter-expansion step of Liu, Rubin and Wu (1998) (chapter 3, eq.
-        (ch3-eq-px)), which keeps the monotone log-likelihood and removes the
+        parameter-expansion step of Liu, Rubin and Wu (1998), which removes the
         slow convergence of the scale of ``W`` when ``sigma2`` is small.
-    random_state : int, default 0
-        Seed of the starting ``W``: a standard normal draw times the root mean
-        variance per feature, ``sqrt(sum ||x_i - mean||^2 / (N D))``; learned
-        ``sigma2`` starts at that mean variance.
+    random_state : int, RandomState instance or None, default None
+        Seeds the random columns of the start (scikit-learn's convention).
 
     Attributes
     ----------
     mean_ : ndarray of shape (D,)
-        The per-feature sample mean (the ML estimate of the mean).
     W_ : ndarray of shape (D, q)
-        The loadings, canonicalised: ``W = U S V^T`` is stored as ``U S``
-        (orthogonal columns of decreasing norm) with the largest-magnitude
-        entry of each column positive. ``W_ R`` for any orthogonal ``R`` is the
-        same model.
+        The loadings: orthogonal columns of decreasing norm, the
+        largest-magnitude entry of each column positive.
     noise_variance_ : float
     log_likelihood_ : ndarray of shape (n_iter_ + 1,)
-        Total log-likelihood of the training data after each EM iteration
-        (the first at the starting point), like scikit-learn's
-        ``FactorAnalysis.loglike_``; never decreasing.
+        Total log-likelihood of the training data at the start and after each
+        EM update (like ``FactorAnalysis.loglike_``); never decreasing.
     n_iter_ : int
     converged_ : bool
     n_features_in_ : int
-
-    Raises
-    ------
-    ValueError
-        From ``fit`` for non-finite data, fewer than 2 samples, bad parameters,
-        ``n_components >= D``, data whose largest entry is outside
-        ``[1e-60, 1e60]`` in magnitude, or, with a learned
-        noise variance, data of rank at most ``n_components`` after centering
-        (the ML noise variance is 0, as in :func:`ppca_closed_form`); from the
-        other methods for a wrong number of features or a result that
-        overflows. :class:`NotFittedError` before ``fit``.
-
-    References
-    ----------
-    Tipping and Bishop (1999); Bishop (2006), section 12.2; Roweis (1998).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has feature names that are all strings.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((1000, 1)) @ [[2.0, 1.0, 0.0]] + 0.5 * rng.standard_normal((1000, 3))
-    >>> model = PPCA(n_components=1).fit(X)
+    >>> model = PPCA(n_components=1, random_state=0).fit(X)
     >>> model.W_.shape, bool(model.converged_)
     ((3, 1), True)
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "noise_variance": [Interval(Real, 0, None, closed="neither"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "algorithm": [StrOptions({"px-em", "em"})],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         n_components: int = 1,
+        *,
         noise_variance: float | None = None,
         max_iter: int = 1000,
-        tol: float = 1e-7,
+        tol: float = 1e-4,
         algorithm: str = "px-em",
-        random_state: int = 0,
+        random_state: Any = None,
     ) -> None:
         self.n_components = n_components
         self.noise_variance = noise_variance
@@ -745,122 +585,111 @@ class PPCA:
         self.algorithm = algorithm
         self.random_state = random_state
 
-    def __repr__(self) -> str:
-        return (
-            f"PPCA(n_components={self.n_components!r}, noise_variance={self.noise_variance!r}, "
-            f"max_iter={self.max_iter!r}, tol={self.tol!r}, algorithm={self.algorithm!r}, "
-            f"random_state={self.random_state!r})"
-        )
-
+    @_fit_context(prefer_skip_nested_validation=True)  # type: ignore[untyped-decorator]
     def fit(self, X: Any, y: Any = None) -> PPCA:
         """Fit by EM; returns ``self``. ``y`` is ignored (scikit-learn convention)."""
-        Xa = _check_data(X, min_samples=2)
-        n, d = Xa.shape
-        q = _check_n_components(self.n_components, d)
-        learn = self.noise_variance is None
-        s2_fixed = None if learn else as_positive_float(self.noise_variance, "noise_variance")
-        max_iter = as_int(self.max_iter, "max_iter", minimum=1)
-        tol = as_positive_float(self.tol, "tol")
-        expand = check_choice(self.algorithm, "algorithm", ["px-em", "em"]) == "px-em"
-        seed = as_int(self.random_state, "random_state", minimum=0)
-
-        mean = Xa.mean(axis=0)
-        sumsq = _centered_sumsq(Xa, mean)
-        var = sumsq / (n * d)
-        if var == 0.0:
-            raise ValueError("X has zero variance after centering: every row is the same")
-        rank_deficient = _zero_noise_variance(q, " after centering")
-        if learn and n - 1 <= q:  # N centered rows span at most N - 1 dimensions
-            raise ValueError(f"{rank_deficient} (X has only N={n} samples)")
-        W0 = np.random.default_rng(seed).standard_normal((d, q)) * np.sqrt(var)
-        s2_0 = var if s2_fixed is None else s2_fixed
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
-                W, s2, history, converged = _em(
-                    Xa, mean, W0, s2_0, learn, expand, max_iter, tol, sumsq
-                )
-        except np.linalg.LinAlgError:  # a singular or indefinite q x q matrix
-            cause = rank_deficient if learn else f"noise_variance={s2_0:.3g} is too small for X"
-            raise ValueError(f"EM broke down on a singular matrix: {cause}") from None
-        if learn and s2 <= _sigma2_floor(sumsq, n, d):  # unbounded likelihood
-            raise ValueError(rank_deficient)
-        check_finite_result(
-            np.append(W, history),
-            "EM overflowed (inf or NaN in W or the log-likelihood)"
-            + ("" if learn else f": noise_variance={s2_0:.3g} is too small for X"),
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, ensure_min_features=2)
+        n, d = X.shape
+        q, learn = self.n_components, self.noise_variance is None
+        if q >= d:
+            raise ValueError(f"n_components={q} must be < n_features={d}")
+        self.mean_ = X.mean(axis=0)
+        rms = np.sqrt(np.mean((X[:1000] - self.mean_) ** 2))  # the data's scale, roughly
+        c = 2.0 ** np.round(np.log2(rms)) if rms > 0 else 1.0  # a power of two: exact
+        U, w2, sigma2, history, self.converged_ = self._em(
+            X, c, None if self.noise_variance is None else self.noise_variance / c**2,
+            check_random_state(self.random_state),
         )
-        if not converged:
-            warnings.warn(
-                f"PPCA.fit did not converge in max_iter={max_iter} iterations (tol={tol:g})",
-                ConvergenceWarning,
-                stacklevel=2,
+        if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
+            raise ValueError(
+                f"the ML noise variance is 0: X has rank <= n_components={q} after "
+                "centering; pass noise_variance or lower n_components"
             )
-        self.mean_ = mean
-        self.W_ = _canonical(W)
-        self.noise_variance_ = s2
-        self.log_likelihood_ = history
+        if not self.converged_:
+            warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
+                          f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
+        self.W_ = _flip_signs(U * (c * np.sqrt(w2)))
+        self.noise_variance_ = float(sigma2 * c**2)
+        self.log_likelihood_ = np.asarray(history) - n * d * np.log(c)
         self.n_iter_ = len(history) - 1
-        self.converged_ = converged
-        self.n_features_in_ = d
         return self
 
-    # ---------------------------------------------------------------- fitted helpers
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "W_"):
-            raise NotFittedError(
-                "This PPCA instance is not fitted yet; call fit(X) before using this method"
-            )
+    def _em(self, X: FloatArray, c: float, fixed: float | None, rng: Any) -> tuple[Any, ...]:
+        """EM on ``(X - mean_) / c`` from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
+        n, d = X.shape
+        q = self.n_components
+        U = _start(X, self.mean_, c, q, rng)
+        AtA, RtA, rss = _pass(X, self.mean_, c, U)
+        sigma2 = rss / (n * (d - q)) if fixed is None else fixed
+        w2 = np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2)  # closed form given U
+        history: list[float] = []
+        for it in range(self.max_iter + 1):
+            Mdiag = w2 + sigma2  # the model's variance along each column
+            history.append(-0.5 * (n * (d * _LOG_2PI + np.log(Mdiag).sum()
+                           + (d - q) * np.log(sigma2)) + rss / sigma2 + np.sum(np.diag(AtA) / Mdiag)))
+            share = rss / n  # tr((I - U U^T) S), the variance outside the columns
+            if it > 0 and _fixed_point_residual(  # at least one EM update, as sklearn expects
+                w2, AtA / n, RtA / n, sigma2, share / (d - q) if fixed is None else None
+            ) <= self.tol:
+                return U, w2, sigma2, history, True
+            if it == self.max_iter:
+                break
+            W, sigma2 = _em_step(U, w2, sigma2, AtA / n, RtA / n, share, fixed is None,
+                                 self.algorithm == "px-em", d)
+            U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
+            w2 = w * w
+            AtA, RtA, rss = _pass(X, self.mean_, c, U)
+        return U, w2, sigma2, history, False
 
-    def _check_fitted(self, X: Any) -> FloatArray:
-        self._require_fitted()
-        return as_float_array(X, "X", shape=(None, self.n_features_in_))
+    @property
+    def _n_features_out(self) -> int:
+        return int(self.W_.shape[1])
 
-    def _minv(self) -> FloatArray:
-        q = self.W_.shape[1]
-        out: FloatArray = np.linalg.inv(self.W_.T @ self.W_ + self.noise_variance_ * np.eye(q)).astype(np.float64)
+    def _centered(self, X: Any) -> FloatArray:
+        check_is_fitted(self)
+        out: FloatArray = validate_data(self, X, dtype=np.float64, reset=False) - self.mean_
         return out
 
     def transform(self, X: Any) -> FloatArray:
         """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q))."""
-        X_arr = self._check_fitted(X)
-        with np.errstate(over="ignore", invalid="ignore"):  # checked below
-            out: FloatArray = (X_arr - self.mean_) @ self.W_ @ self._minv()
-        check_finite_result(out, "transform overflowed (inf or NaN): X is too large for this model")
+        Xc = self._centered(X)
+        M = self.W_.T @ self.W_ + self.noise_variance_ * np.eye(self.W_.shape[1])
+        out: FloatArray = np.asarray(np.linalg.solve(M, (Xc @ self.W_).T).T, dtype=np.float64)
         return out
 
-    def inverse_transform(self, Z: Any) -> FloatArray:
+    def inverse_transform(self, X: Any) -> FloatArray:
         """Map latents back to data space: ``W z + mean``, shape (N, D)."""
-        self._require_fitted()
-        Za = as_float_array(Z, "Z", shape=(None, self.W_.shape[1]))
-        with np.errstate(over="ignore", invalid="ignore"):  # checked below
-            out: FloatArray = Za @ self.W_.T + self.mean_
-        check_finite_result(
-            out, "inverse_transform overflowed (inf or NaN): Z is too large for this model"
-        )
+        check_is_fitted(self)
+        Z = check_array(X, dtype=np.float64, input_name="X")
+        if Z.shape[1] != self.W_.shape[1]:
+            raise ValueError(f"X has {Z.shape[1]} columns; inverse_transform expects "
+                             f"n_components={self.W_.shape[1]}")
+        out: FloatArray = Z @ self.W_.T + self.mean_
         return out
 
     def get_covariance(self) -> FloatArray:
         """The model covariance ``W W^T + sigma2 I`` (D x D; only for small D)."""
-        self._require_fitted()
-        d = self.W_.shape[0]
-        out: FloatArray = self.W_ @ self.W_.T + self.noise_variance_ * np.eye(d)
+        check_is_fitted(self)
+        out: FloatArray = self.W_ @ self.W_.T + self.noise_variance_ * np.eye(self.W_.shape[0])
         return out
 
     def score_samples(self, X: Any) -> FloatArray:
-        """Per-sample log-likelihood ``log N(x_i; mean, W W^T + sigma2 I)``, in O(N D q)."""
-        X_arr = self._check_fitted(X)
+        """Per-sample ``log N(x_i; mean, W W^T + sigma2 I)``, in O(N D q) (eq. (ch3-eq-loglik)).
+
+        With ``W = U diag(w)`` (orthonormal ``U``), ``C^-1 = U diag(1 / (w**2 +
+        sigma2)) U^T + (I - U U^T) / sigma2``; the part of ``x`` outside span(U)
+        is computed directly, which keeps the value accurate for any ``sigma2``.
+        """
+        Xc = self._centered(X)
         d, q = self.W_.shape
         s2 = self.noise_variance_
-        Minv = self._minv()
-        with np.errstate(over="ignore", invalid="ignore"):  # checked below
-            Xc = X_arr - self.mean_
-            A = Xc @ self.W_
-            quad = (np.einsum("ij,ij->i", Xc, Xc) - np.einsum("ij,jk,ik->i", A, Minv, A)) / s2
-        logdet = (d - q) * np.log(s2) - np.linalg.slogdet(Minv)[1]
+        U, w, _ = np.linalg.svd(self.W_, full_matrices=False)
+        A = Xc @ U
+        R = Xc - A @ U.T  # the part of each x outside span(W)
+        outside = np.einsum("ij,ij->i", R, R)
+        quad = outside / s2 + (A * A) @ (1.0 / (w * w + s2))
+        logdet = np.log(w * w + s2).sum() + (d - q) * np.log(s2)
         out: FloatArray = -0.5 * (d * _LOG_2PI + logdet + quad)
-        check_finite_result(
-            out, "the log-likelihood overflowed (inf or NaN): X is too large for this model"
-        )
         return out
 
     def score(self, X: Any, y: Any = None) -> float:

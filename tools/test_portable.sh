@@ -7,7 +7,8 @@
 #   OPENBLAS_CORETYPE=Prescott    SSE3 kernels, no FMA, and numpy's own loops without
 #                                 AVX2/AVX-512 (NPY_DISABLE_CPU_FEATURES): an old CPU
 #   OPENBLAS_NUM_THREADS=1        one BLAS thread (another split of every product)
-# A kernel this CPU cannot run (no AVX2, no AVX-512) is skipped, and said so.
+# A kernel this CPU cannot run (no AVX2, no AVX-512) is skipped, and said so. Every
+# configuration runs even if an earlier one failed; the summary lists the failing tests.
 # Usage: tools/test_portable.sh  (from the repository root, after `make env`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,16 +25,22 @@ CONFIGS=(
 
 cpu_has() { grep -qw "$1" /proc/cpuinfo 2>/dev/null; }
 
-blas_in_use() {  # what OpenBLAS really selected, as threadpoolctl reads it
+blas_in_use() {  # what OpenBLAS really selected (threadpoolctl), and numpy's SIMD
   .venv/bin/python -c '
 import numpy, scipy.linalg, threadpoolctl
 for i in threadpoolctl.threadpool_info():
     print("   ", i["filepath"].rsplit("/", 1)[-1], "kernel:", i.get("architecture"),
-          "threads:", i["num_threads"])'
+          "threads:", i["num_threads"])
+from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+print("    numpy SIMD above its baseline:",
+      " ".join(f for f in __cpu_dispatch__ if __cpu_features__.get(f)) or "none")'
 }
 
 start=$(date +%s)
 summary=()
+status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for cfg in "${CONFIGS[@]}"; do
   case "$cfg" in
     *CORETYPE=Haswell*) need=avx2 ;;
@@ -50,10 +57,17 @@ for cfg in "${CONFIGS[@]}"; do
   env $cfg bash -c "$(declare -f blas_in_use); blas_in_use"
   t0=$(date +%s)
   # shellcheck disable=SC2086
-  env $cfg "$MAKE" --no-print-directory test-unit test-notebooks
-  summary+=("passed   $cfg ($(( $(date +%s) - t0 )) s)")
+  if env $cfg "$MAKE" --no-print-directory -k test-unit test-notebooks 2>&1 | tee "$log"; then
+    summary+=("passed   $cfg ($(( $(date +%s) - t0 )) s)")
+  else
+    status=1
+    summary+=("FAILED   $cfg ($(( $(date +%s) - t0 )) s)")
+    while IFS= read -r line; do summary+=("           $line"); done \
+      < <(grep -E '^FAILED ' "$log" | sed 's/ - .*//')
+  fi
 done
 
 echo
 echo "make test-portable: $(( $(date +%s) - start )) s"
 printf '  %s\n' "${summary[@]}"
+exit "$status"

@@ -27,7 +27,8 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help env book html pdf test test-unit test-types test-notebooks test-build test-browser \
-        test-pdf skip-pdf texlive-debs test-portable notebooks serve lab bench lock clean distclean
+        test-pdf skip-pdf texlive-debs test-binder test-portable notebooks serve lab bench lock \
+        clean distclean
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
@@ -38,7 +39,8 @@ help:
 	@echo "make test-portable  nbval + unit tests under other BLAS kernels and 1 thread"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh kernels)"
 	@echo "make bench    run the benchmarks under benchmarks/ (TORCH=1: against PyTorch)"
-	@echo "make lock     re-resolve requirements.in into requirements.lock"
+	@echo "make lock     re-resolve requirements.in into requirements.lock (and binder/)"
+	@echo "make test-binder  build Binder's environment in a fresh venv, run every notebook"
 	@echo "make clean    remove _build (distclean: also .venv and node_modules)"
 
 # ---------------------------------------------------------------- environment
@@ -116,6 +118,10 @@ test-pdf: pdf
 texlive-debs:  # the list, for .ci/run
 	@echo $(TEXLIVE_DEBS)
 
+# Binder's environment built from binder/ alone in a fresh venv; every notebook run in it.
+test-binder: env
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_binder.py
+
 skip-pdf:
 	@echo "make test: SKIPPING test-pdf: TeX Live is not installed" \
 	  "(apt-get install --no-install-recommends $(TEXLIVE_DEBS); .ci/run does it)"
@@ -144,6 +150,7 @@ lock:
 	{ echo "# Pinned, tested versions of everything in requirements.in (Python 3.11, Linux x86_64)."; \
 	  echo "# Regenerate with \`make lock\`; install with \`make env\` (done by \`make book\`)."; \
 	  /tmp/hw4-lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
+	/tmp/hw4-lock-venv/bin/python tools/binder_requirements.py  # binder/requirements.txt
 	rm -rf /tmp/hw4-lock-venv
 
 clean:

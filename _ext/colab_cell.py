@@ -29,20 +29,26 @@ if "google.colab" in sys.modules:
     import importlib
     import subprocess
 
-    HW4LIB = "{requirement}"
+    REPO = "{url}"
+    HW4LIB = f"hw4lib @ git+{{REPO}}@{branch}"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", HW4LIB],
                    check=True)
     importlib.invalidate_caches()'''
+MAX_LINE = 79  # tests/test_notebook_hygiene.py: code lines fit the page
 
 
 def requirement(url: str, branch: str) -> str:
-    """The pip requirement that installs ``hw4lib`` from ``url`` at ``branch``."""
+    """The pip requirement the cell installs: ``hw4lib`` from ``url`` at ``branch``."""
     return f"hw4lib @ git+{url}@{branch}"
 
 
 def source(url: str, branch: str) -> str:
     """The cell's source for the repository ``url`` (``https://github.com/OWNER/REPO``)."""
-    return TEMPLATE.format(marker=MARKER, requirement=requirement(url, branch))
+    text = TEMPLATE.format(marker=MARKER, url=url, branch=branch)
+    wide = [line for line in text.splitlines() if len(line) > MAX_LINE]
+    if wide:
+        raise ValueError(f"repository URL too long for a {MAX_LINE}-column cell: {wide[0]!r}")
+    return text
 
 
 def cell(url: str, branch: str) -> dict[str, Any]:

@@ -44,14 +44,14 @@ def _run_cell(source: str, monkeypatch: pytest.MonkeyPatch, *, colab: bool) -> l
         monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     namespace: dict[str, Any] = {}
     exec(compile(source, "<colab cell>", "exec"), namespace)  # noqa: S102
-    assert set(namespace) <= {"__builtins__", "sys", "importlib", "subprocess", "HW4LIB"}
+    assert set(namespace) <= {"__builtins__", "sys", "importlib", "subprocess", "REPO", "HW4LIB"}
     if not colab:
         assert set(namespace) == {"__builtins__", "sys"}, "the cell defined names outside Colab"
     return calls
 
 
 def _named_url(source: str) -> str:
-    found = re.search(r'"hw4lib @ git\+(\S+)@([\w./-]+)"', source)
+    found = re.search(r'^    REPO = "(\S+)"$', source, re.M)
     assert found, "the cell names no repository"
     return found.group(1)
 
@@ -67,6 +67,11 @@ def test_installs_from_the_repository_in_colab(monkeypatch: pytest.MonkeyPatch) 
     assert cmd[:4] == [sys.executable, "-m", "pip", "install"] and kwargs == {"check": True}
     req = Requirement(cmd[-1])
     assert req.name == "hw4lib" and req.url == f"git+{URL}@{BRANCH}"
+
+
+def test_long_repository_urls_are_refused() -> None:
+    with pytest.raises(ValueError, match="79"):
+        colab_cell.source("https://github.com/" + "x" * 60 + "/repo", BRANCH)
 
 
 def test_cell_shape() -> None:
@@ -85,6 +90,13 @@ def _copy_chapters(tmp_path: Path) -> list[Path]:
     return copies
 
 
+def _uncounted(cell: dict[str, Any]) -> dict[str, Any]:
+    """A cell without its execution counts."""
+    outputs = [{k: v for k, v in o.items() if k != "execution_count"}
+               for o in cell.get("outputs", [])]
+    return {**{k: v for k, v in cell.items() if k != "execution_count"}, "outputs": outputs}
+
+
 def test_insert_is_idempotent_and_touches_nothing_else(tmp_path: Path) -> None:
     copies = _copy_chapters(tmp_path)
     before = {p: json.loads(p.read_text(encoding="utf-8")) for p in copies}
@@ -98,7 +110,9 @@ def test_insert_is_idempotent_and_touches_nothing_else(tmp_path: Path) -> None:
         new = json.loads(first[path])
         assert colab_cell.is_colab_cell(new["cells"][0])
         rest = [c for c in old["cells"] if not colab_cell.is_colab_cell(c)]
-        assert new["cells"][1:] == rest
+        assert list(map(_uncounted, new["cells"][1:])) == list(map(_uncounted, rest))
+        code = [c for c in new["cells"] if c["cell_type"] == "code"]
+        assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
         assert {k: v for k, v in new.items() if k != "cells"} == {
             k: v for k, v in old.items() if k != "cells"}
 

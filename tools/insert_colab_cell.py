@@ -3,8 +3,10 @@
 The cell is ``_ext/colab_cell.py``'s; it names the repository the site's buttons use
 (``BOOK_REPOSITORY_URL``, else ``git remote get-url origin``; ``--url`` overrides both)
 and the branch ``repository.branch`` of ``_config.yml``. Running it again changes nothing;
-after the repository moves, running it rewrites the cell. Only the notebooks' JSON is
-touched (written as nbformat writes it: indent 1, sorted keys), not their outputs.
+after the repository moves, running it rewrites the cell. Outputs are left as they are;
+in an executed notebook the execution counts move up by one (the Colab cell is count 1
+and prints nothing), so it still reads as one run top to bottom. The JSON is written as
+nbformat writes it (indent 1, sorted keys).
 
     BOOK_REPOSITORY_URL=https://github.com/OWNER/REPO .venv/bin/python tools/insert_colab_cell.py
     .venv/bin/python tools/insert_colab_cell.py --check   # exit 1 if a notebook lacks it
@@ -16,6 +18,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,13 +34,23 @@ def chapters() -> list[Path]:
     return [ROOT / f"{e['file']}.ipynb" for part in toc["parts"] for e in part["chapters"]]
 
 
-def dumps(nb: dict[str, object]) -> str:
+def dumps(nb: dict[str, Any]) -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def with_cell(nb: dict[str, object], url: str, branch: str) -> dict[str, object]:
-    cells = [c for c in nb["cells"] if not colab_cell.is_colab_cell(c)]  # type: ignore[attr-defined]
-    return {**nb, "cells": [colab_cell.cell(url, branch), *cells]}
+def with_cell(nb: dict[str, Any], url: str, branch: str) -> dict[str, Any]:
+    cells = [colab_cell.cell(url, branch)]
+    cells += [c for c in nb["cells"] if not colab_cell.is_colab_cell(c)]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    if len(code) > 1 and all(c.get("execution_count") is not None for c in code[1:]):
+        # An executed notebook stays one run top to bottom in a fresh kernel (the hygiene
+        # test): the Colab cell ran first, as count 1, and printed nothing; the rest follow.
+        for count, c in enumerate(code, start=1):
+            c["execution_count"] = count
+            for out in c.get("outputs", []):
+                if out.get("output_type") == "execute_result":
+                    out["execution_count"] = count
+    return {**nb, "cells": cells}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,8 +27,8 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help env book html pdf test test-unit test-types test-notebooks test-build test-browser \
-        test-pdf skip-pdf texlive-debs test-binder test-portable notebooks serve lab bench lock \
-        clean distclean
+        test-pdf skip-pdf texlive-debs test-binder test-links test-portable notebooks serve lab \
+        bench lock clean distclean
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
@@ -41,6 +41,7 @@ help:
 	@echo "make bench    run the benchmarks under benchmarks/ (TORCH=1: against PyTorch)"
 	@echo "make lock     re-resolve requirements.in into requirements.lock (and binder/)"
 	@echo "make test-binder  build Binder's environment in a fresh venv, run every notebook"
+	@echo "make test-links   build the site with and without a repository URL and PDF; check"
 	@echo "make clean    remove _build (distclean: also .venv and node_modules)"
 
 # ---------------------------------------------------------------- environment
@@ -121,6 +122,15 @@ texlive-debs:  # the list, for .ci/run
 # Binder's environment built from binder/ alone in a fresh venv; every notebook run in it.
 test-binder: env
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_binder.py
+
+# The site built both ways, with a repository URL and a PDF and with neither
+# (in _build/links/), then the browser test on both sites.
+test-links: env
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_links.py
+	for site in with without; do \
+	  BOOK_HTML=_build/links/$$site/_build/html BOOK_SCREENSHOTS=_build/links/$$site/screenshots \
+	    $(BIN)/python -m pytest -p no:cacheprovider -q tests/browser; \
+	done
 
 skip-pdf:
 	@echo "make test: SKIPPING test-pdf: TeX Live is not installed" \

@@ -26,9 +26,9 @@ JOBS   ?= 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env book html pdf test test-unit test-types test-notebooks test-build test-browser \
-        test-pdf skip-pdf texlive-debs test-binder test-links test-portable notebooks serve lab \
-        bench lock clean distclean
+.PHONY: help env book html pdf test test-unit test-types test-workflows test-notebooks \
+        test-build test-browser test-pdf skip-pdf texlive-debs test-binder test-links \
+        test-portable notebooks serve lab bench lock clean distclean
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
@@ -102,6 +102,10 @@ test-unit: env
 test-types: env
 	$(BIN)/mypy --strict hw4lib
 
+# The GitHub Actions workflow (.github/workflows/): actionlint from requirements.lock.
+test-workflows: env
+	$(BIN)/actionlint .github/workflows/*.yml
+
 test-notebooks: env
 	$(BIN)/python -m pytest -p no:cacheprovider -q -n $(JOBS) --dist loadfile \
 	  --nbval --nbval-current-env chapters --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -137,7 +141,7 @@ skip-pdf:
 	  "(apt-get install --no-install-recommends $(TEXLIVE_DEBS); .ci/run does it)"
 
 # test-pdf runs before test-browser, so the browser sees the site with its PDF link.
-test: test-unit test-types test-notebooks $(if $(HAVE_TEX),test-pdf,skip-pdf) test-browser
+test: test-unit test-types test-workflows test-notebooks $(if $(HAVE_TEX),test-pdf,skip-pdf) test-browser
 	@echo "make test: all checks passed$(if $(HAVE_TEX),, (test-pdf SKIPPED: no TeX Live))"
 
 # test-unit and test-notebooks once per OpenBLAS kernel (Haswell, SkylakeX, Prescott with

@@ -21,6 +21,7 @@ __all__ = [
     "plot_reconstructions",
     "plot_joint_and_conditional",
     "plot_noise_variance_vs_n",
+    "plot_cv_scores",
 ]
 
 
@@ -146,6 +147,26 @@ def plot_noise_variance_vs_n(
         ax.loglog(ns, np.asarray(vals, dtype=float), marker=marker, ls=ls, ms=5, label=label)
     ax.axvline(n_features, color="k", ls=":", lw=1, label="$N = D$")
     ax.set(xlabel="number of samples $N$", ylabel=r"estimated $\sigma^2$")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cv_scores(n_components: ArrayLike, scores: Mapping[str, ArrayLike]) -> Figure:
+    """Cross-validated mean log-likelihood per sample against the latent dimension ``q``.
+
+    Each model's best ``q`` is marked with a filled marker.
+    """
+    qs = np.asarray(n_components, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.0, 3.6))
+    styles = [("o", "-"), ("s", "--"), ("^", ":")]
+    for k, (label, vals) in enumerate(scores.items()):
+        v = np.asarray(vals, dtype=float)
+        marker, ls = styles[k % len(styles)]
+        (line,) = ax.plot(qs, v, marker=marker, ls=ls, ms=5, mfc="none", label=label)
+        best = int(np.argmax(v))
+        ax.plot(qs[best], v[best], marker=marker, ms=7, color=line.get_color())
+    ax.set(xlabel="latent dimension $q$", ylabel="held-out log-likelihood per sample")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -32,7 +32,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
-	@echo "make test     run every test (unit, property, types, nbval, build, browser, PDF)"
+	@echo "make test     run every test (unit, property, types, workflow, nbval, build, browser, PDF)"
 	@echo "make pdf      the whole book as $(PDF) (TeX Live: apt-get install $(TEXLIVE_DEBS))"
 	@echo "make serve    preview the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab      JupyterLab with hw4lib importable"

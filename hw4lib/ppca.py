@@ -502,8 +502,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``
     with ``z ~ N(0, I_q)`` and ``eps ~ N(0, sigma2 I_D)``. ``fit`` centers the
     data, starts from the closed form on a subspace found by a few randomized
-    power iterations (:func:`_start`; Halko, Martinsson and Tropp, 2011), then runs the EM of
-    Tipping and Bishop (1999, section 3.2; chapter 3, eqs. (ch3-eq-em-W) and
+    power iterations (:func:`_start`; Halko, Martinsson and Tropp, 2011), then
+    runs the EM of Tipping and Bishop (1999, section 3.2; chapter 3, eqs. (ch3-eq-em-W) and
     (ch3-eq-em-sigma2)), or PX-EM (eq. (ch3-eq-px)), each iteration one read
     of the data, O(N D q). After each update ``W`` is rotated to orthogonal
     columns (``W R`` is the same model, eq. (ch3-eq-rotation)), so no column
@@ -513,10 +513,11 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     equation of the fixed point checked to relative accuracy ``tol``: every
     column of ``W`` lies along an eigenvector of the sample covariance ``S``;
     ``||w_j||^2 + sigma2`` is the data's variance along it; a learned
-    ``sigma2`` is the mean variance outside the columns. The test is unit-free
-    (and the data are rescaled by a power of two, block by block, so any scale
-    fits). If ``max_iter`` is reached first, ``fit`` warns and sets
-    ``converged_ = False``. The data are never copied.
+    ``sigma2`` is the mean variance outside the columns. The test is
+    unit-free, and the data are rescaled by a power of two, block by block,
+    so data of any scale whose variances float64 can hold (entries from about
+    1e-150 to 1e150) fit. If ``max_iter`` is reached first, ``fit`` warns and
+    sets ``converged_ = False``. The data are never copied.
 
     Parameters
     ----------
@@ -594,8 +595,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         if q >= d:
             raise ValueError(f"n_components={q} must be < n_features={d}")
         self.mean_ = X.mean(axis=0)
-        rms = np.sqrt(np.mean((X[:1000] - self.mean_) ** 2))  # the data's scale, roughly
-        c = 2.0 ** np.round(np.log2(rms)) if rms > 0 else 1.0  # a power of two: exact
+        peak = np.max(np.abs(X[:1000] - self.mean_))  # the data's scale, roughly
+        c = 2.0 ** np.round(np.log2(peak)) if peak > 0 else 1.0  # a power of two: exact
         U, w2, sigma2, history, self.converged_ = self._em(
             X, c, None if self.noise_variance is None else self.noise_variance / c**2,
             check_random_state(self.random_state),

@@ -13,8 +13,7 @@ Plotting helpers live in :mod:`hw4lib.plotting` (imported on demand, so that
 
 from __future__ import annotations
 
-from ._validation import as_float_array, as_int, as_positive_float, check_choice
-from .mlp import MLP, TrainResult, minmax_mlp, relu, sorting_mlp, train_mlp
+from .mlp import MLP, TrainResult, comparator_stages, minmax_mlp, relu, sorting_mlp, train_mlp
 from .ppca import (
     PPCA,
     EMResult,
@@ -24,20 +23,22 @@ from .ppca import (
     ppca_m_step,
     ppca_posterior,
 )
-from .residual import ACTIVATIONS, residual_backward, residual_forward
+from .residual import (
+    ACTIVATIONS,
+    block_jacobian,
+    input_gradient_norms,
+    residual_backward,
+    residual_forward,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    # validation (shared by every public function)
-    "as_float_array",
-    "as_int",
-    "as_positive_float",
-    "check_choice",
     # chapter 1
     "relu",
     "MLP",
     "minmax_mlp",
+    "comparator_stages",
     "sorting_mlp",
     "train_mlp",
     "TrainResult",
@@ -45,6 +46,8 @@ __all__ = [
     "ACTIVATIONS",
     "residual_forward",
     "residual_backward",
+    "block_jacobian",
+    "input_gradient_norms",
     # chapter 3
     "ppca_posterior",
     "ppca_m_step",

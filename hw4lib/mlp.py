@@ -31,15 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import (
-    FloatArray,
-    _show,
-    as_bool,
-    as_float_array,
-    as_int,
-    as_positive_float,
-    check_choice,
-)
+from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float, check_choice
 
 __all__ = [
     "relu",
@@ -53,15 +45,7 @@ __all__ = [
 
 NETWORKS = ("transposition", "batcher")
 OPTIMIZERS = ("adam", "gd")
-
-#: Largest number of lanes of :func:`comparator_stages` (odd-even transposition has
-#: ``n (n - 1) / 2`` comparators, each a Python tuple).
-MAX_LANES = 1024
-#: Largest number of weights of a :func:`sorting_mlp` network (``4 n^2 S``, 512 MiB).
-MAX_SORTING_WEIGHTS = 2**26
-#: Largest number of float64 values :func:`train_mlp` may hold at once (8 GiB): the loss
-#: histories, the parameters with Adam's moments, and the activations of the full batch.
-MAX_TRAIN_ENTRIES = 2**30
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # Adam's defaults (Kingma and Ba 2015, Algorithm 1)
 
 
 def _relu(z: FloatArray) -> FloatArray:
@@ -75,27 +59,8 @@ def _relu_derivative(z: FloatArray) -> FloatArray:
 def relu(x: ArrayLike) -> FloatArray:
     """Rectified linear unit, ``max(0, x)`` elementwise (chapter 1, eq. (ch1-eq-relu)).
 
-    Parameters
-    ----------
-    x : array_like
-        Finite real numbers, any shape.
-
-    Returns
-    -------
-    ndarray of float64
-        ``max(0, x)``, same shape as ``x``. Zero outputs are ``+0.0`` (also for ``x = -0.0``).
-
-    Raises
-    ------
-    ValueError
-        If ``x`` contains NaN or infinity.
-    TypeError
-        If ``x`` is not real.
-
-    Notes
-    -----
-    The derivative is taken to be ``1`` for ``x > 0`` and ``0`` for ``x <= 0``: at the kink
-    ``x = 0`` the subgradient ``0`` is used (the convention of :func:`train_mlp`).
+    Zero outputs are ``+0.0`` (also for ``x = -0.0``). The derivative used by
+    :func:`train_mlp` is ``1`` for ``x > 0`` and ``0`` for ``x <= 0`` (the subgradient at 0).
 
     Examples
     --------
@@ -136,14 +101,6 @@ class MLP:
     widths : tuple of int
         Hidden-layer sizes; ``depth = len(widths)`` is the number of hidden layers.
 
-    Raises
-    ------
-    TypeError
-        If ``weights`` or ``biases`` is not a list or tuple, or holds non-real entries.
-    ValueError
-        If the lists are empty or of different lengths, a shape does not chain, or an entry
-        is not finite.
-
     Examples
     --------
     >>> net = MLP([[[1.0, -1.0]], [[1.0]]], [[0.0], [0.0]])
@@ -158,24 +115,17 @@ class MLP:
         if len(weights) == 0:
             raise ValueError("weights must hold at least one layer, got an empty list")
         if len(biases) != len(weights):
-            raise ValueError(
-                f"biases must hold one vector per layer: got {len(biases)} biases for "
-                f"{len(weights)} weight matrices"
-            )
-        Ws: list[FloatArray] = []
-        bs: list[FloatArray] = []
-        for k, (w, b) in enumerate(zip(weights, biases)):
-            W = as_float_array(w, f"weights[{k}]", ndim=2).copy()
-            if Ws and W.shape[1] != Ws[-1].shape[0]:
-                raise ValueError(
-                    f"weights[{k}] has shape {W.shape}: its {W.shape[1]} columns must match "
-                    f"the {Ws[-1].shape[0]} rows of weights[{k - 1}]"
-                )
-            bias = as_float_array(b, f"biases[{k}]", shape=(W.shape[0],)).copy()
-            W.flags.writeable = False
-            bias.flags.writeable = False
-            Ws.append(W)
-            bs.append(bias)
+            raise ValueError(f"biases must hold one vector per layer: got {len(biases)} biases "
+                             f"for {len(weights)} weight matrices")
+        Ws = [as_float_array(w, f"weights[{k}]", ndim=2).copy() for k, w in enumerate(weights)]
+        for k in range(1, len(Ws)):
+            if Ws[k].shape[1] != Ws[k - 1].shape[0]:
+                raise ValueError(f"weights[{k}] has shape {Ws[k].shape}: its {Ws[k].shape[1]} "
+                                 f"columns must match the {Ws[k - 1].shape[0]} rows of weights[{k - 1}]")
+        bs = [as_float_array(b, f"biases[{k}]", shape=(W.shape[0],)).copy()
+              for k, (W, b) in enumerate(zip(Ws, biases))]
+        for a in Ws + bs:
+            a.flags.writeable = False
         self.weights: tuple[FloatArray, ...] = tuple(Ws)
         self.biases: tuple[FloatArray, ...] = tuple(bs)
 
@@ -202,10 +152,8 @@ class MLP:
     def _check_input(self, x: ArrayLike) -> FloatArray:
         a = as_float_array(x, "x", min_ndim=1, allow_empty=True)
         if a.shape[-1] != self.n_in:
-            raise ValueError(
-                f"x must have shape (..., {self.n_in}); got shape {a.shape} "
-                f"(last dimension {a.shape[-1]})"
-            )
+            raise ValueError(f"x must have shape (..., {self.n_in}); got shape {a.shape} "
+                             f"(last dimension {a.shape[-1]})")
         return a
 
     def _layers(self, x: ArrayLike) -> list[FloatArray]:
@@ -227,14 +175,7 @@ class MLP:
         return out
 
     def __call__(self, x: ArrayLike) -> FloatArray:
-        """Evaluate the network on ``x`` of shape ``(..., n_in)``; returns ``(..., n_out)``.
-
-        Raises
-        ------
-        ValueError
-            If the last dimension of ``x`` is not ``n_in``, ``x`` is not finite, or a layer
-            overflows.
-        """
+        """Evaluate the network on ``x`` of shape ``(..., n_in)``; returns ``(..., n_out)``."""
         return self._layers(x)[-1]
 
     def hidden_activations(self, x: ArrayLike) -> tuple[FloatArray, ...]:
@@ -258,16 +199,8 @@ def minmax_mlp() -> MLP:
     ``min = -u2 + u3 - u4 = x2 - ReLU(x2 - x1)`` and ``max = u1 + u3 - u4 = x2 + ReLU(x1 - x2)``
     (eqs. (ch1-eq-max) and (ch1-eq-min), with ``x2 = ReLU(x2) - ReLU(-x2)``, eq. (ch1-eq-id)).
 
-    Returns
-    -------
-    MLP
-        Maps arrays of shape ``(..., 2)`` to ``(..., 2)``.
-
-    Notes
-    -----
-    In floating point the output that equals ``x2`` is exact and the other one is within
-    ``2 ulp(max(|x1|, |x2|))`` of the true value, for ``|x1|, |x2| <= 2**1022`` (chapter 1,
-    proposition ``ch1-prop-rounding``). Ties are exact; zero outputs are ``+0.0``.
+    In floating point the output that equals ``x2`` is exact and the other is within
+    ``2 ulp(max(|x1|, |x2|))`` for ``|x1|, |x2| <= 2**1022`` (proposition ch1-prop-rounding).
 
     Examples
     --------
@@ -285,7 +218,7 @@ def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tup
     Parameters
     ----------
     n : int
-        Number of lanes, ``1 <= n <= MAX_LANES`` (1024).
+        Number of lanes, ``n >= 1``.
     network : {"transposition", "batcher"}
         ``"transposition"``: odd-even transposition sort, stage ``s`` compares the lanes
         ``(i, i + 1)`` with ``i = s mod 2, s mod 2 + 2, ...``; ``n`` stages for ``n >= 3``
@@ -298,11 +231,6 @@ def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tup
         Each stage is a tuple of pairs ``(i, j)``, ``i < j``, that touch disjoint lanes; after
         a comparator lane ``i`` holds the minimum and lane ``j`` the maximum.
 
-    Raises
-    ------
-    ValueError
-        If ``n < 1``, ``n > MAX_LANES`` or ``network`` is unknown.
-
     References
     ----------
     Knuth, TAOCP vol. 3, section 5.3.4; Batcher (1968).
@@ -314,7 +242,7 @@ def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tup
     >>> len(comparator_stages(8, "batcher"))
     6
     """
-    n = as_int(n, "n", minimum=1, maximum=MAX_LANES)
+    n = as_int(n, "n", minimum=1)
     check_choice(network, "network", NETWORKS)
     if network == "transposition":
         n_stages = 0 if n == 1 else (1 if n == 2 else n)
@@ -365,31 +293,11 @@ def _stage_matrices(n: int, stage: Sequence[tuple[int, int]]) -> tuple[FloatArra
 def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     """A ReLU network that returns its ``n`` inputs sorted ascending (eq. (ch1-eq-sorting-layer)).
 
-    Every stage of :func:`comparator_stages` becomes one hidden layer of width ``2n``: each
-    comparator is the block of :func:`minmax_mlp`, each untouched lane passes through as
-    ``ReLU(t) - ReLU(-t)``. The output combination of a stage is multiplied into the next
-    stage's first layer, so the network has ``len(comparator_stages(n, network))`` hidden
-    layers (``n`` for odd-even transposition with ``n >= 3``) and integer weights in
-    ``{-1, 0, 1}``.
-
-    Parameters
-    ----------
-    n : int
-        Number of inputs, ``n >= 1`` (``n = 1`` gives the identity, no hidden layer). The
-        network has ``4 n^2 S`` weights for ``S`` stages, at most ``MAX_SORTING_WEIGHTS``
-        (``2**26``): ``n <= 256`` for odd-even transposition, ``n <= 552`` for Batcher.
-    network : {"transposition", "batcher"}
-        Which comparator network to build (see :func:`comparator_stages`).
-
-    Returns
-    -------
-    MLP
-        Maps ``(..., n)`` to ``(..., n)``, sorted ascending along the last axis.
-
-    Raises
-    ------
-    ValueError
-        If ``n < 1``, the network would be too large, or ``network`` is unknown.
+    Every stage of :func:`comparator_stages` (``network``) becomes one hidden layer of width
+    ``2n``: each comparator is the block of :func:`minmax_mlp`, each untouched lane passes
+    through as ``ReLU(t) - ReLU(-t)``. A stage's output combination is multiplied into the
+    next stage's first layer, so the weights are integers in ``{-1, 0, 1}``. ``n = 1`` gives
+    the identity (no hidden layer).
 
     Examples
     --------
@@ -399,15 +307,7 @@ def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     >>> net([3.0, -1.0, 2.5, 0.0]).tolist()
     [-1.0, 0.0, 2.5, 3.0]
     """
-    n = as_int(n, "n", minimum=1, maximum=MAX_LANES)
     stages = comparator_stages(n, network)
-    n_weights = 4 * n * n * len(stages)
-    if n_weights > MAX_SORTING_WEIGHTS:
-        hint = " or use network='batcher'" if network == "transposition" else ""
-        raise ValueError(
-            f"sorting_mlp(n={n}, network={network!r}) would have {n_weights:,} weights, more "
-            f"than MAX_SORTING_WEIGHTS={MAX_SORTING_WEIGHTS:,}; lower n{hint}"
-        )
     if not stages:
         return MLP([np.eye(n)], [np.zeros(n)])
     weights: list[FloatArray] = []
@@ -443,12 +343,8 @@ class TrainResult:
         Every restart's final parameters, one array per layer with a leading restart axis,
         shapes ``(n_restarts, n_out, n_in)`` and ``(n_restarts, n_out)``; see :meth:`restart`.
 
-    Notes
-    -----
-    When several restarts reach a loss at the level of rounding errors, which of them is
-    *best* is decided by rounding, and so by the machine (BLAS kernel, thread count). To
-    pick a network on every machine alike, choose by a threshold, e.g.
-    ``res.restart(np.flatnonzero(res.final_losses < 1e-10)[0])``.
+    When several restarts reach a loss at rounding level, which is *best* depends on the
+    machine: choose by a threshold, ``res.restart(np.flatnonzero(res.final_losses < 1e-10)[0])``.
     """
 
     mlp: MLP
@@ -465,13 +361,7 @@ class TrainResult:
         return final
 
     def restart(self, k: int) -> MLP:
-        """The network that restart ``k`` (a column of ``loss_histories``) ended at.
-
-        Raises
-        ------
-        ValueError
-            If ``k`` is not in ``[0, n_restarts - 1]``, or that restart diverged.
-        """
+        """The network that restart ``k`` (a column of ``loss_histories``) ended at."""
         n = self.loss_histories.shape[1]
         k = as_int(k, "k", minimum=0, maximum=n - 1)
         if not np.isfinite(self.final_losses[k]):
@@ -514,6 +404,72 @@ def _as_rng(seed: Any) -> np.random.Generator:
     return np.random.default_rng(as_int(seed, "seed", minimum=0))
 
 
+def _layer_sizes(X: FloatArray, Y: FloatArray, hidden_sizes: Any, init: Any, n_restarts: int) -> tuple[int, ...]:
+    """``(n_in, *hidden, n_out)`` from ``hidden_sizes`` or ``init``, checked against the data."""
+    if init is not None:
+        if not isinstance(init, MLP):
+            raise TypeError(f"init must be an MLP, got {type(init).__name__}")
+        if n_restarts != 1:
+            raise ValueError(f"n_restarts must be 1 when init is given, got {n_restarts}")
+        if (init.n_in, init.n_out) != (X.shape[1], Y.shape[1]):
+            raise ValueError(f"init maps {init.n_in} inputs to {init.n_out} outputs, but x has "
+                             f"{X.shape[1]} columns and y has {Y.shape[1]}")
+    if hidden_sizes is None:
+        if init is None:
+            raise ValueError("hidden_sizes is required when init is not given")
+        return (X.shape[1], *init.widths, Y.shape[1])
+    if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
+        raise TypeError(f"hidden_sizes must be a sequence of ints, got {type(hidden_sizes).__name__}")
+    sizes = tuple(as_int(s, f"hidden_sizes[{k}]", minimum=1) for k, s in enumerate(hidden_sizes))
+    if init is not None and sizes != init.widths:
+        raise ValueError(f"hidden_sizes {sizes} does not match init.widths {init.widths}")
+    return (X.shape[1], *sizes, Y.shape[1])
+
+
+def _initial_parameters(
+    dims: tuple[int, ...], n_restarts: int, rng: np.random.Generator, train_biases: bool
+) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Weights and biases uniform on ``+-1/sqrt(fan_in)`` (biases zero if not trained)."""
+    pairs = list(zip(dims[:-1], dims[1:]))
+    Ws = [rng.uniform(-1 / np.sqrt(i), 1 / np.sqrt(i), (n_restarts, o, i)) for i, o in pairs]
+    bs = [rng.uniform(-1 / np.sqrt(i), 1 / np.sqrt(i), (n_restarts, o)) if train_biases
+          else np.zeros((n_restarts, o)) for i, o in pairs]
+    return Ws, bs
+
+
+def _adam_step(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, t: int, lr: float) -> None:
+    """One Adam update of ``p`` in place at step ``t = 1, 2, ...`` (Kingma and Ba 2015, Alg. 1)."""
+    m *= BETA1
+    m += (1.0 - BETA1) * g  # m_t = beta1 m_{t-1} + (1 - beta1) g
+    v *= BETA2
+    v += (1.0 - BETA2) * g * g  # v_t = beta2 v_{t-1} + (1 - beta2) g^2
+    m_hat = m / (1.0 - BETA1**t)  # bias corrections
+    v_hat = v / (1.0 - BETA2**t)
+    p -= lr * m_hat / (np.sqrt(v_hat) + EPS)
+
+
+def _gd_step(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, t: int, lr: float) -> None:
+    """One gradient-descent update of ``p`` in place (``m``, ``v`` and ``t`` unused)."""
+    p -= lr * g
+
+
+def _optimise(Ws: list[FloatArray], bs: list[FloatArray], X: FloatArray, Y: FloatArray,
+              n_steps: int, lr: float, optimizer: str, train_biases: bool) -> FloatArray:
+    """Run ``n_steps`` updates of ``Ws`` and ``bs`` in place; return the loss history."""
+    step = _adam_step if optimizer == "adam" else _gd_step
+    params = Ws + bs if train_biases else list(Ws)
+    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+    history = np.empty((n_steps + 1, Ws[0].shape[0]))
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging restart records inf
+        for t in range(n_steps + 1):
+            loss, gWs, gbs = _loss_and_grads(Ws, bs, X, Y)
+            history[t] = np.where(np.isfinite(loss), loss, np.inf)
+            if t < n_steps:
+                for p, g, (m, v) in zip(params, gWs + gbs if train_biases else gWs, moments):
+                    step(p, g, m, v, t + 1, lr)
+    return history
+
+
 def train_mlp(
     x: ArrayLike,
     y: ArrayLike,
@@ -530,49 +486,34 @@ def train_mlp(
     """Fit ReLU networks to ``(x, y)`` by full-batch gradient descent or Adam.
 
     Minimises the mean squared error ``L = (1/N) sum_n ||f(x_n) - y_n||^2``
-    (chapter 1, eq. (ch1-eq-loss)) for ``n_restarts`` independent random initialisations at
-    once (arrays carry a leading restart axis; no loop over samples or restarts). Gradients
-    come from hand-written backpropagation with ``ReLU'(0) = 0``.
+    (chapter 1, eq. (ch1-eq-loss)) for ``n_restarts`` random initialisations at once (arrays
+    carry a leading restart axis). Gradients come from hand-written backpropagation with
+    ``ReLU'(0) = 0``.
 
     Parameters
     ----------
-    x : array_like, shape (N, n_in)
-        Training inputs.
-    y : array_like, shape (N, n_out)
-        Training targets.
+    x, y : array_like, shapes (N, n_in) and (N, n_out)
+        Training inputs and targets.
     hidden_sizes : sequence of int, optional
-        Widths of the hidden layers (each ``>= 1``; may be empty). Required unless ``init``
-        is given; if both are given they must agree.
-    n_restarts : int
-        Number of random initialisations trained side by side (``>= 1``).
-    n_steps : int
-        Number of parameter updates (``>= 0``).
+        Hidden widths (each ``>= 1``; may be empty). Required unless ``init`` is given.
+    n_restarts, n_steps : int
+        Random initialisations trained side by side (``>= 1``); updates (``>= 0``).
     learning_rate : float
         Step size (``> 0``).
     optimizer : {"adam", "gd"}
-        Adam (Kingma and Ba 2015, beta1 = 0.9, beta2 = 0.999, eps = 1e-8) or plain gradient
-        descent.
+        Adam (Kingma and Ba 2015, beta1 = 0.9, beta2 = 0.999, eps = 1e-8) or gradient descent.
     seed : int or numpy.random.Generator
         Seeds the initialisation: weights and biases uniform on ``+-1/sqrt(fan_in)``.
     init : MLP, optional
         Start from these parameters instead (then ``n_restarts`` must be 1).
     train_biases : bool
-        If False, the biases stay at zero (random start) or at ``init``'s values: with zero
-        biases every unit is positively homogeneous, ``f(t x) = t f(x)`` for ``t > 0``.
+        If False, the biases stay at zero (or at ``init``'s): every unit is then positively
+        homogeneous, ``f(t x) = t f(x)`` for ``t > 0``.
 
     Returns
     -------
     TrainResult
-        The best restart's network and loss history, and every restart's loss history.
-
-    Raises
-    ------
-    ValueError
-        On shapes that do not match, non-finite data, out-of-range settings, a run that
-        would hold more than ``MAX_TRAIN_ENTRIES`` float64 values, data so large that the
-        initial loss overflows, or if every restart diverged (the loss became inf or NaN).
-    TypeError
-        On arguments of the wrong type.
+        Every restart's loss history and parameters; a ``ValueError`` if all diverged.
 
     Examples
     --------
@@ -581,8 +522,7 @@ def train_mlp(
     >>> bool(res.loss_history[-1] < 1e-6)
     True
     """
-    X = as_float_array(x, "x", ndim=2)
-    Y = as_float_array(y, "y", ndim=2)
+    X, Y = as_float_array(x, "x", ndim=2), as_float_array(y, "y", ndim=2)
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"x and y must have the same number of rows, got {X.shape[0]} and {Y.shape[0]}")
     n_restarts = as_int(n_restarts, "n_restarts", minimum=1)
@@ -591,78 +531,17 @@ def train_mlp(
     check_choice(optimizer, "optimizer", OPTIMIZERS)
     rng = _as_rng(seed)
     train_biases = as_bool(train_biases, "train_biases")
-    if init is not None:
-        if not isinstance(init, MLP):
-            raise TypeError(f"init must be an MLP, got {type(init).__name__}")
-        if n_restarts != 1:
-            raise ValueError(f"n_restarts must be 1 when init is given, got {n_restarts}")
-        if (init.n_in, init.n_out) != (X.shape[1], Y.shape[1]):
-            raise ValueError(
-                f"init maps {init.n_in} inputs to {init.n_out} outputs, but x has "
-                f"{X.shape[1]} columns and y has {Y.shape[1]}"
-            )
-    if hidden_sizes is None:
-        if init is None:
-            raise ValueError("hidden_sizes is required when init is not given")
-        sizes = init.widths
+    dims = _layer_sizes(X, Y, hidden_sizes, init, n_restarts)
+    if init is None:
+        Ws, bs = _initial_parameters(dims, n_restarts, rng, train_biases)
     else:
-        if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
-            raise TypeError(f"hidden_sizes must be a sequence of ints, got {type(hidden_sizes).__name__}")
-        sizes = tuple(as_int(s, f"hidden_sizes[{k}]", minimum=1) for k, s in enumerate(hidden_sizes))
-        if init is not None and sizes != init.widths:
-            raise ValueError(f"hidden_sizes {sizes} does not match init.widths {init.widths}")
-
-    dims = (X.shape[1], *sizes, Y.shape[1])
-    n_params = sum(o * i + o for i, o in zip(dims[:-1], dims[1:]))
-    entries = n_restarts * (n_steps + 1 + 4 * n_params + 3 * X.shape[0] * sum(dims[1:]))
-    if entries > MAX_TRAIN_ENTRIES:  # Python ints: no overflow, and no numpy MemoryError
-        raise ValueError(
-            f"train_mlp would hold more than MAX_TRAIN_ENTRIES={MAX_TRAIN_ENTRIES:,} float64 "
-            f"values; lower n_steps={_show(n_steps)}, n_restarts={_show(n_restarts)}, "
-            f"hidden_sizes={_show(list(sizes))} or the number of samples"
-        )
-    if init is not None:
-        Ws = [W[None].copy() for W in init.weights]
-        bs = [b[None].copy() for b in init.biases]
-    else:
-        bounds = [1.0 / np.sqrt(d) for d in dims[:-1]]
-        Ws = [rng.uniform(-c, c, (n_restarts, o, i)) for c, i, o in zip(bounds, dims[:-1], dims[1:])]
-        bs = [rng.uniform(-c, c, (n_restarts, o)) for c, o in zip(bounds, dims[1:])]
-        if not train_biases:
-            bs = [np.zeros_like(b) for b in bs]
-    params = Ws + bs if train_biases else list(Ws)
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    history = np.empty((n_steps + 1, n_restarts))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for step in range(n_steps + 1):
-            loss, gWs, gbs = _loss_and_grads(Ws, bs, X, Y)
-            history[step] = np.where(np.isfinite(loss), loss, np.inf)
-            if step == 0 and not np.isfinite(loss).any():
-                raise ValueError(
-                    "the loss overflowed at the starting point (inf or NaN): x or y is too "
-                    f"large (largest |x| = {np.max(np.abs(X)):.3g}, largest |y| = "
-                    f"{np.max(np.abs(Y)):.3g}); rescale them"
-                )
-            if step == n_steps:
-                break
-            grads = gWs + gbs if train_biases else gWs
-            for p, g, mk, vk in zip(params, grads, m, v):
-                if optimizer == "gd":
-                    p -= lr * g
-                    continue
-                mk *= beta1
-                mk += (1.0 - beta1) * g
-                vk *= beta2
-                vk += (1.0 - beta2) * g * g
-                m_hat = mk / (1.0 - beta1 ** (step + 1))
-                v_hat = vk / (1.0 - beta2 ** (step + 1))
-                p -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        Ws, bs = [W[None].copy() for W in init.weights], [b[None].copy() for b in init.biases]
+    history = _optimise(Ws, bs, X, Y, n_steps, lr, optimizer, train_biases)
     if not np.isfinite(history[-1]).any():
-        raise ValueError(f"every restart diverged (loss inf or NaN); reduce learning_rate={lr}")
+        raise ValueError(f"every restart diverged (loss inf or NaN): rescale x and y or reduce "
+                         f"learning_rate={lr}")
     best = int(np.argmin(history[-1]))
-    net = MLP([W[best] for W in Ws], [b[best] for b in bs])
     for arr in (history, *Ws, *bs):
         arr.flags.writeable = False
+    net = MLP([W[best] for W in Ws], [b[best] for b in bs])
     return TrainResult(net, history[:, best], history, best, tuple(Ws), tuple(bs))

@@ -23,7 +23,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from hw4lib import MLP, TrainResult, minmax_mlp, relu, sorting_mlp, train_mlp  # noqa: E402
-from hw4lib.mlp import _loss_and_grads, comparator_stages  # noqa: E402
+from hw4lib.mlp import _adam_step, _affine, _loss_and_grads, comparator_stages  # noqa: E402
 from hw4lib.plotting import mlp as mlp_plots  # noqa: E402
 
 SETTINGS = settings(deadline=None, max_examples=150, derandomize=True)
@@ -139,6 +139,15 @@ def test_mlp_call_validation_messages() -> None:
         net(1.0)
     with pytest.raises(ValueError, match=r"weights\[0\], biases\[0\] overflowed"):
         net([[1.7e308, -1.7e308]])  # x1 - x2 is not representable
+
+
+def test_affine_adds_the_bias_first_then_columns_left_to_right() -> None:
+    """The order is visible in rounding: 1 + 2**53 rounds to 2**53 (ties to even), so only
+    ``((b + a0) + a1) + a2`` gives 0; columns reversed give 2, the bias last gives 1."""
+    a = np.array([[2.0**53, 1.0, -(2.0**53)]])
+    W, b = np.ones((1, 3)), np.ones(1)
+    assert _affine(a, W, b).tolist() == [[0.0]]
+    assert MLP([W], [b])(a).tolist() == [[0.0]]
 
 
 # ---------------------------------------------------------------------------- min and max
@@ -331,6 +340,45 @@ def test_one_gradient_step_matches_autograd() -> None:
     after = [res.mlp.weights[0], res.mlp.biases[0], res.mlp.weights[1], res.mlp.biases[1]]
     for p0, p1, g in zip(params, after, expected):
         np.testing.assert_allclose((p0 - p1) / lr, g, rtol=1e-6, atol=1e-9)
+
+
+def test_adam_step_matches_a_hand_computation() -> None:
+    """Step t = 2 of Kingma and Ba's Algorithm 1 with beta1 = 0.9, beta2 = 0.999, eps = 1e-8,
+    written out: the gradients are tiny (1e-8) so that eps matters."""
+    p, g = np.array([1.0, -2.0]), np.array([3e-8, -1e-8])
+    m, v = np.array([1e-8, 2e-8]), np.array([4e-16, 1e-16])
+    m2 = 0.9 * m + 0.1 * g
+    v2 = 0.999 * v + 0.001 * g**2
+    expected = p - 0.01 * (m2 / (1 - 0.9**2)) / (np.sqrt(v2 / (1 - 0.999**2)) + 1e-8)
+    _adam_step(p, g, m, v, 2, 0.01)
+    np.testing.assert_allclose(m, m2, rtol=1e-14)
+    np.testing.assert_allclose(v, v2, rtol=1e-14)
+    np.testing.assert_allclose(p, expected, rtol=1e-14)
+
+
+def test_first_adam_step_of_train_mlp() -> None:
+    """At t = 1 the bias corrections give m_hat = g, v_hat = g^2: p -= lr g / (|g| + eps)."""
+    X, Y = _data(seed=4)
+    rng = np.random.default_rng(5)
+    init = MLP([rng.normal(size=(3, 2)), rng.normal(size=(2, 3))], [rng.normal(size=3), rng.normal(size=2)])
+    res = train_mlp(X, Y, init=init, n_steps=1, learning_rate=0.01)
+    params = [init.weights[0], init.biases[0], init.weights[1], init.biases[1]]
+    after = [res.mlp.weights[0], res.mlp.biases[0], res.mlp.weights[1], res.mlp.biases[1]]
+    for p0, p1, g in zip(params, after, grad(_autograd_loss)(params, X, Y)):
+        np.testing.assert_allclose(p1, p0 - 0.01 * g / (np.abs(g) + 1e-8), rtol=1e-9, atol=1e-12)
+
+
+def test_initial_scale_is_uniform_on_one_over_sqrt_fan_in() -> None:
+    """Weights and biases of layer k are uniform on +-1/sqrt(fan_in_k): the largest draw is
+    near the bound, none beyond, and the standard deviation is bound / sqrt(3)."""
+    X = np.ones((2, 9))
+    res = train_mlp(X, np.ones((2, 1)), [16], n_restarts=400, n_steps=0)
+    for W, b, fan_in in zip(res.restart_weights, res.restart_biases, (9, 16)):
+        bound = 1 / np.sqrt(fan_in)
+        for p in (W, b):
+            assert 0.98 * bound < np.abs(p).max() <= bound
+            np.testing.assert_allclose(p.std(), bound / np.sqrt(3), rtol=0.05)
+            assert abs(p.mean()) < 0.05 * bound
 
 
 def test_relu_derivative_at_kink_is_zero() -> None:

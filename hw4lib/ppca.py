@@ -420,51 +420,51 @@ def ppca_closed_form(
 
 
 # --------------------------------------------------------------------------- the estimator
-def _pass(
-    X: FloatArray, mean: FloatArray, scale: float, U: FloatArray
-) -> tuple[FloatArray, FloatArray, float]:
-    """One read of the data: ``A^T A``, ``R^T A`` and ``||R||^2`` for ``Xc = (X - mean) / scale``.
+def _pass(X: FloatArray, U: FloatArray, total: float) -> tuple[FloatArray, FloatArray, float]:
+    """``A^T A``, ``R^T A`` and ``||R||^2`` for centred data ``X``, ``A = X U``, ``R = X - A U^T``.
 
-    ``A = Xc U`` are the projections on the columns of ``U`` and ``R = Xc - A
-    U^T`` the part of each sample outside span(U), computed directly: ``||R||^2``
-    is not ``||Xc||^2 - ||A||^2``, which loses every digit when the data lie
-    close to span(U), and ``R^T A = N (I - U U^T) S U`` keeps directions of
-    small variance accurate. Each block of rows is centered and rescaled
-    while it is in cache (a loop over blocks, not samples): no centered copy
-    of ``X`` is ever stored.
+    ``A`` holds the projections on the columns of ``U`` and ``R`` the part of
+    each sample outside span(U); ``total = ||X||^2``. Two products with ``X``:
+    with ``G = X^T A``, ``R^T A = G - U A^T A`` and, by Pythagoras, ``||R||^2 =
+    ||X||^2 - ||A||^2``. When the data lie so close to span(U) that these
+    subtractions would lose more than six digits (``||R||^2 < 1e-6 ||X||^2``),
+    ``R`` is computed directly, block by block (a loop over blocks of rows, not
+    over samples), so that directions of small variance stay accurate.
     """
-    n, d = X.shape
-    AtA, RtA, rss = np.zeros((U.shape[1],) * 2), np.zeros((d, U.shape[1])), 0.0
-    rows = max(16, (1 << 20) // d)  # about 8 MB of float64 per block
-    for start in range(0, n, rows):
-        Xb = (X[start : start + rows] - mean) * (1.0 / scale)
-        Ab = Xb @ U
-        Rb = Xb - Ab @ U.T
-        AtA += Ab.T @ Ab
+    A = X @ U
+    AtA = A.T @ A
+    rss = total - float(np.trace(AtA))
+    if rss > 1e-6 * total:
+        return AtA, X.T @ A - U @ AtA, rss
+    RtA, rss = np.zeros_like(U), 0.0
+    rows = max(16, (1 << 22) // X.shape[1])  # about 32 MB of float64 per block
+    for start in range(0, len(X), rows):
+        Ab = A[start : start + rows]
+        Rb = X[start : start + rows] - Ab @ U.T
         RtA += Rb.T @ Ab
         rss += _sumsq(Rb)
     return AtA, RtA, rss
 
 
-def _start(X: FloatArray, mean: FloatArray, scale: float, q: int, rng: Any) -> FloatArray:
+def _start(X: FloatArray, q: int, total: float, rng: Any) -> FloatArray:
     """A starting subspace: randomized subspace iteration, then Rayleigh-Ritz.
 
-    ``U <- orth(S U)`` on ``q + 5`` random columns, three times, then the
-    ``q`` leading eigenvectors of ``S`` restricted to span(U) (Halko,
-    Martinsson and Tropp, 2011, algorithm 4.4 and section 5.5). Four reads of
-    the data; the start lies near the top-``q`` eigenspace, in the basin of
-    the maximum, so no column of ``W`` starts in a direction of low variance
-    and collapses there (chapter 3, section "Where EM is slow").
+    ``U <- orth(S U)`` twice on ``q + 10`` random columns, then the ``q``
+    leading eigenvectors of ``S`` restricted to span(U) (Halko, Martinsson and
+    Tropp, 2011, algorithm 4.4 and section 5.5): three passes over the data. The start lies near the top-``q`` eigenspace, in the basin of the
+    maximum, so no column of ``W`` starts in a direction of low variance and
+    collapses there (chapter 3, section "Where EM is slow").
     """
-    n, d = X.shape
-    U = np.linalg.qr(rng.standard_normal((d, min(d, q + 5))))[0]
-    for _ in range(3):
-        AtA, RtA, _ = _pass(X, mean, scale, U)
+    U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 10))))[0]
+    for _ in range(_POWER_ITERATIONS):
+        AtA, RtA, _ = _pass(X, U, total)
         U = np.linalg.qr(U @ AtA + RtA)[0]  # S U = U B + (I - U U^T) S U
-    AtA = _pass(X, mean, scale, U)[0]
-    vecs = np.linalg.eigh(AtA)[1]
+    vecs = np.linalg.eigh(_pass(X, U, total)[0])[1]
     out: FloatArray = U @ vecs[:, ::-1][:, :q]
     return out
+
+
+_POWER_ITERATIONS = 2
 
 
 def _em_step(
@@ -504,8 +504,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     data, starts from the closed form on a subspace found by a few randomized
     power iterations (:func:`_start`; Halko, Martinsson and Tropp, 2011), then
     runs the EM of Tipping and Bishop (1999, section 3.2; chapter 3, eqs. (ch3-eq-em-W) and
-    (ch3-eq-em-sigma2)), or PX-EM (eq. (ch3-eq-px)), each iteration one read
-    of the data, O(N D q). After each update ``W`` is rotated to orthogonal
+    (ch3-eq-em-sigma2)), or PX-EM (eq. (ch3-eq-px)), each iteration two products
+    with the centred data, O(N D q). After each update ``W`` is rotated to orthogonal
     columns (``W R`` is the same model, eq. (ch3-eq-rotation)), so no column
     loses its direction when it shrinks.
 
@@ -514,10 +514,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     column of ``W`` lies along an eigenvector of the sample covariance ``S``;
     ``||w_j||^2 + sigma2`` is the data's variance along it; a learned
     ``sigma2`` is the mean variance outside the columns. The test is
-    unit-free, and the data are rescaled by a power of two, block by block,
-    so data of any scale whose variances float64 can hold (entries from about
-    1e-150 to 1e150) fit. If ``max_iter`` is reached first, ``fit`` warns and
-    sets ``converged_ = False``. The data are never copied.
+    unit-free: every residual is relative. If ``max_iter`` is reached first,
+    ``fit`` warns and sets ``converged_ = False``.
 
     Parameters
     ----------
@@ -595,12 +593,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         if q >= d:
             raise ValueError(f"n_components={q} must be < n_features={d}")
         self.mean_ = X.mean(axis=0)
-        peak = np.max(np.abs(X[:1000] - self.mean_))  # the data's scale, roughly
-        c = 2.0 ** np.round(np.log2(peak)) if peak > 0 else 1.0  # a power of two: exact
-        U, w2, sigma2, history, self.converged_ = self._em(
-            X, c, None if self.noise_variance is None else self.noise_variance / c**2,
-            check_random_state(self.random_state),
-        )
+        U, w2, sigma2, history, self.converged_ = self._em(X - self.mean_)
         if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
             raise ValueError(
                 f"the ML noise variance is 0: X has rank <= n_components={q} after "
@@ -609,18 +602,19 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         if not self.converged_:
             warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
                           f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
-        self.W_ = _flip_signs(U * (c * np.sqrt(w2)))
-        self.noise_variance_ = float(sigma2 * c**2)
-        self.log_likelihood_ = np.asarray(history) - n * d * np.log(c)
+        self.W_ = _flip_signs(U * np.sqrt(w2))
+        self.noise_variance_ = float(sigma2)
+        self.log_likelihood_ = np.asarray(history)
         self.n_iter_ = len(history) - 1
         return self
 
-    def _em(self, X: FloatArray, c: float, fixed: float | None, rng: Any) -> tuple[Any, ...]:
-        """EM on ``(X - mean_) / c`` from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
+    def _em(self, X: FloatArray) -> tuple[Any, ...]:
+        """EM on the centred data from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
         n, d = X.shape
-        q = self.n_components
-        U = _start(X, self.mean_, c, q, rng)
-        AtA, RtA, rss = _pass(X, self.mean_, c, U)
+        q, fixed = self.n_components, self.noise_variance
+        total = _sumsq(X)
+        U = _start(X, q, total, check_random_state(self.random_state))
+        AtA, RtA, rss = _pass(X, U, total)
         sigma2 = rss / (n * (d - q)) if fixed is None else fixed
         w2 = np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2)  # closed form given U
         history: list[float] = []
@@ -639,7 +633,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
                                  self.algorithm == "px-em", d)
             U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
             w2 = w * w
-            AtA, RtA, rss = _pass(X, self.mean_, c, U)
+            AtA, RtA, rss = _pass(X, U, total)
         return U, w2, sigma2, history, False
 
     @property

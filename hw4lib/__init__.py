@@ -13,6 +13,7 @@ Plotting helpers live in :mod:`hw4lib.plotting` (imported on demand, so that
 
 from __future__ import annotations
 
+from . import mlp
 from .mlp import MLP, TrainResult, comparator_stages, minmax_mlp, relu, sorting_mlp, train_mlp
 from .ppca import (
     PPCA,
@@ -34,14 +35,7 @@ from .residual import (
 __version__ = "0.1.0"
 
 __all__ = [
-    # chapter 1
-    "relu",
-    "MLP",
-    "minmax_mlp",
-    "comparator_stages",
-    "sorting_mlp",
-    "train_mlp",
-    "TrainResult",
+    *mlp.__all__,  # chapter 1
     # chapter 2
     "ACTIVATIONS",
     "residual_forward",

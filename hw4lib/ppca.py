@@ -420,51 +420,56 @@ def ppca_closed_form(
 
 
 # --------------------------------------------------------------------------- the estimator
-def _pass(X: FloatArray, U: FloatArray, total: float) -> tuple[FloatArray, FloatArray, float]:
-    """``A^T A``, ``R^T A`` and ``||R||^2`` for centred data ``X``, ``A = X U``, ``R = X - A U^T``.
+def _pass(
+    X: FloatArray, mean: FloatArray, U: FloatArray, total: float
+) -> tuple[FloatArray, FloatArray, float]:
+    """``A^T A``, ``R^T A`` and ``||R||^2`` for ``Xc = X - mean``, ``A = Xc U``, ``R = Xc - A U^T``.
 
     ``A`` holds the projections on the columns of ``U`` and ``R`` the part of
-    each sample outside span(U); ``total = ||X||^2``. Two products with ``X``:
-    with ``G = X^T A``, ``R^T A = G - U A^T A`` and, by Pythagoras, ``||R||^2 =
-    ||X||^2 - ||A||^2``. When the data lie so close to span(U) that these
-    subtractions would lose more than six digits (``||R||^2 < 1e-6 ||X||^2``),
+    each sample outside span(U); ``total = ||Xc||^2``. Two products with ``X``,
+    centred inside them (``Xc U = X U - 1 mean^T U``, no centred copy): with
+    ``G = Xc^T A``, ``R^T A = G - U A^T A`` and, by Pythagoras, ``||R||^2 =
+    ||Xc||^2 - ||A||^2``. When the data lie so close to span(U) that these
+    subtractions would lose more than six digits (``||R||^2 < 1e-6 ||Xc||^2``),
     ``R`` is computed directly, block by block (a loop over blocks of rows, not
     over samples), so that directions of small variance stay accurate.
     """
-    A = X @ U
+    A = X @ U - mean @ U
     AtA = A.T @ A
     rss = total - float(np.trace(AtA))
     if rss > 1e-6 * total:
-        return AtA, X.T @ A - U @ AtA, rss
+        return AtA, X.T @ A - np.outer(mean, A.sum(axis=0)) - U @ AtA, rss
     RtA, rss = np.zeros_like(U), 0.0
-    rows = max(16, (1 << 22) // X.shape[1])  # about 32 MB of float64 per block
-    for start in range(0, len(X), rows):
-        Ab = A[start : start + rows]
-        Rb = X[start : start + rows] - Ab @ U.T
-        RtA += Rb.T @ Ab
+    for rows in _blocks(len(X), X.shape[1]):
+        Rb = (X[rows] - mean) - A[rows] @ U.T
+        RtA += Rb.T @ A[rows]
         rss += _sumsq(Rb)
     return AtA, RtA, rss
 
 
-def _start(X: FloatArray, q: int, total: float, rng: Any) -> FloatArray:
+def _blocks(n: int, d: int) -> list[slice]:
+    """Blocks of rows of about 32 MB of float64 each."""
+    step = max(16, (1 << 22) // d)
+    return [slice(start, start + step) for start in range(0, n, step)]
+
+
+def _start(X: FloatArray, mean: FloatArray, q: int, total: float, rng: Any) -> FloatArray:
     """A starting subspace: randomized subspace iteration, then Rayleigh-Ritz.
 
-    ``U <- orth(S U)`` twice on ``q + 10`` random columns, then the ``q``
+    ``U <- orth(S U)`` twice on ``q + 5`` random columns, then the ``q``
     leading eigenvectors of ``S`` restricted to span(U) (Halko, Martinsson and
-    Tropp, 2011, algorithm 4.4 and section 5.5): three passes over the data. The start lies near the top-``q`` eigenspace, in the basin of the
+    Tropp, 2011, algorithm 4.4 and section 5.5): three passes over the data.
+    The start lies near the top-``q`` eigenspace, in the basin of the
     maximum, so no column of ``W`` starts in a direction of low variance and
     collapses there (chapter 3, section "Where EM is slow").
     """
-    U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 10))))[0]
-    for _ in range(_POWER_ITERATIONS):
-        AtA, RtA, _ = _pass(X, U, total)
+    U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 5))))[0]
+    for _ in range(2):
+        AtA, RtA, _ = _pass(X, mean, U, total)
         U = np.linalg.qr(U @ AtA + RtA)[0]  # S U = U B + (I - U U^T) S U
-    vecs = np.linalg.eigh(_pass(X, U, total)[0])[1]
+    vecs = np.linalg.eigh(_pass(X, mean, U, total)[0])[1]
     out: FloatArray = U @ vecs[:, ::-1][:, :q]
     return out
-
-
-_POWER_ITERATIONS = 2
 
 
 def _em_step(
@@ -593,7 +598,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         if q >= d:
             raise ValueError(f"n_components={q} must be < n_features={d}")
         self.mean_ = X.mean(axis=0)
-        U, w2, sigma2, history, self.converged_ = self._em(X - self.mean_)
+        U, w2, sigma2, history, self.converged_ = self._em(X)
         if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
             raise ValueError(
                 f"the ML noise variance is 0: X has rank <= n_components={q} after "
@@ -609,12 +614,12 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         return self
 
     def _em(self, X: FloatArray) -> tuple[Any, ...]:
-        """EM on the centred data from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
+        """EM from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
         n, d = X.shape
-        q, fixed = self.n_components, self.noise_variance
-        total = _sumsq(X)
-        U = _start(X, q, total, check_random_state(self.random_state))
-        AtA, RtA, rss = _pass(X, U, total)
+        q, fixed, mean = self.n_components, self.noise_variance, self.mean_
+        total = sum(_sumsq(X[rows] - mean) for rows in _blocks(n, d))  # ||X - mean||^2
+        U = _start(X, mean, q, total, check_random_state(self.random_state))
+        AtA, RtA, rss = _pass(X, mean, U, total)
         sigma2 = rss / (n * (d - q)) if fixed is None else fixed
         w2 = np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2)  # closed form given U
         history: list[float] = []
@@ -633,7 +638,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
                                  self.algorithm == "px-em", d)
             U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
             w2 = w * w
-            AtA, RtA, rss = _pass(X, U, total)
+            AtA, RtA, rss = _pass(X, mean, U, total)
         return U, w2, sigma2, history, False
 
     @property

@@ -128,6 +128,29 @@ def _fixed_point_residual(
     return worst
 
 
+def _done(residuals: list[float], tol: float) -> bool:
+    """Whether the distance to the fixed point, estimated from the residuals, is below ``tol``.
+
+    EM converges linearly, so in the end its residuals (:func:`_fixed_point_residual`)
+    shrink by a steady ratio ``rho`` per iteration, and the distance still to
+    go is about ``residual / (1 - rho)`` (Aitken). That matters when two
+    eigenvalues almost coincide: there the residual is the eigengap times the
+    angle, small far from the maximum, and it shrinks slowly (``rho`` near 1);
+    a fast mode can hide it for a few iterations, so the estimate is trusted
+    only once the last two ratios agree. A residual below ``tol / 100`` counts
+    as converged (round-off makes ``rho`` meaningless there).
+    """
+    if len(residuals) < 2 or residuals[-1] > tol:
+        return False
+    if residuals[-1] <= 1e-2 * tol:
+        return True
+    if len(residuals) < 3 or min(residuals[-3:-1]) <= 0:
+        return False
+    rho, rho_before = residuals[-1] / residuals[-2], residuals[-2] / residuals[-3]
+    steady = abs(rho - rho_before) <= 0.1 * max(rho, 1.0 - rho)
+    return steady and rho < 1.0 and residuals[-1] <= tol * (1.0 - rho)
+
+
 # --------------------------------------------------------------------------- scalar latent
 def _posterior(X: FloatArray, u: FloatArray, sigma2: float) -> tuple[FloatArray, FloatArray]:
     M = sigma2 + float(u @ u)  # eq. (ch3-eq-posterior)
@@ -338,6 +361,7 @@ def ppca_em(
     if not np.any(u):
         raise ValueError("u0 must be nonzero: u = 0 is a fixed point of EM")
     history = [_log_likelihood(Xa, u, s2)]
+    residuals: list[float] = []
     converged = False
     for _ in range(max_iter):
         m, s = _posterior(Xa, u, s2)  # E-step
@@ -345,8 +369,9 @@ def ppca_em(
         norm = np.linalg.norm(u)
         Su = u_new * ((s2 + norm**2) * s.sum() / (n * norm))  # S u/||u||, from X^T m
         r = float(Su @ u) / norm  # the data's variance along u
-        if _fixed_point_residual(np.array([norm**2]), np.array([[r]]),
-                                 (Su - r * u / norm)[:, None], s2, None) <= tol:
+        residuals.append(_fixed_point_residual(
+            np.array([norm**2]), np.array([[r]]), (Su - r * u / norm)[:, None], s2, None))
+        if _done(residuals, tol):
             converged = True
             break
         if expand:  # PX-EM, eq. (ch3-eq-px)
@@ -618,19 +643,27 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         n, d = X.shape
         q, fixed, mean = self.n_components, self.noise_variance, self.mean_
         total = sum(_sumsq(X[rows] - mean) for rows in _blocks(n, d))  # ||X - mean||^2
+        rank_deficient = ValueError(
+            f"the ML noise variance is 0: X has rank <= n_components={q} after "
+            "centering; pass noise_variance or lower n_components")
+        if fixed is None and (n - 1 <= q or total == 0.0):  # N centred rows span N - 1 dims
+            raise rank_deficient
         U = _start(X, mean, q, total, check_random_state(self.random_state))
         AtA, RtA, rss = _pass(X, mean, U, total)
+        if fixed is None and rss <= total * (max(n, d) * np.finfo(float).eps) ** 2:
+            raise rank_deficient
         sigma2 = rss / (n * (d - q)) if fixed is None else fixed
         w2 = np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2)  # closed form given U
         history: list[float] = []
+        residuals: list[float] = []
         for it in range(self.max_iter + 1):
             Mdiag = w2 + sigma2  # the model's variance along each column
             history.append(-0.5 * (n * (d * _LOG_2PI + np.log(Mdiag).sum()
                            + (d - q) * np.log(sigma2)) + rss / sigma2 + np.sum(np.diag(AtA) / Mdiag)))
             share = rss / n  # tr((I - U U^T) S), the variance outside the columns
-            if it > 0 and _fixed_point_residual(  # at least one EM update, as sklearn expects
-                w2, AtA / n, RtA / n, sigma2, share / (d - q) if fixed is None else None
-            ) <= self.tol:
+            residuals.append(_fixed_point_residual(
+                w2, AtA / n, RtA / n, sigma2, share / (d - q) if fixed is None else None))
+            if _done(residuals, self.tol):  # after at least one EM update, as sklearn expects
                 return U, w2, sigma2, history, True
             if it == self.max_iter:
                 break

@@ -581,3 +581,39 @@ def test_domain_errors_name_the_argument(call: object, name: str) -> None:
 def test_public_names() -> None:
     for name in ("ppca_posterior", "ppca_m_step", "ppca_log_likelihood", "ppca_em", "EMResult", "PPCA", "ppca_closed_form"):
         assert name in hw4lib.__all__ and hasattr(hw4lib, name)
+
+
+# ---------------------------------------------------------------- review findings
+def near_degenerate(n: int, spectrum: list[float], seed: int = 0) -> np.ndarray:
+    """Centred data whose sample covariance has exactly the given eigenvalues."""
+    rng = np.random.default_rng(seed)
+    d = len(spectrum)
+    Q = np.linalg.qr(rng.standard_normal((n, d)))[0]
+    Q = np.linalg.qr(Q - Q.mean(axis=0))[0]
+    Q -= Q.mean(axis=0)
+    V = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    return np.sqrt(n) * Q * np.sqrt(spectrum) @ V.T
+
+
+@pytest.mark.parametrize("gap", [3e-4, 1e-4])
+def test_ppca_near_degenerate_eigenvalues_are_the_maximum_or_warned(gap: float) -> None:
+    """lambda_1 and lambda_2 almost equal: the fixed-point residual is small far from the
+    maximum (it is the eigengap times the angle); the gain estimate must not be fooled."""
+    X = near_degenerate(3000, [1.0, 1.0 - gap] + [0.5] * 6)
+    for seed in range(3):
+        model, warned = fit_recording(PPCA(n_components=1, random_state=seed, max_iter=200), X)
+        check_maximum_or_warned(model, X, warned)
+
+
+@pytest.mark.parametrize(
+    ("q", "algorithm", "X"),
+    [
+        (8, "px-em", np.random.default_rng(0).standard_normal((5, 10))),
+        (5, "em", np.random.default_rng(1).standard_normal((5, 10))),
+        (1, "px-em", np.ones((10, 4))),
+        (2, "em", np.random.default_rng(2).standard_normal((50, 2)) @ np.ones((2, 6))),
+    ],
+)
+def test_ppca_rank_deficient_data_raise_the_rank_error(q: int, algorithm: str, X: np.ndarray) -> None:
+    with pytest.raises(ValueError, match=f"rank <= n_components={q}"):
+        PPCA(n_components=q, algorithm=algorithm, random_state=0).fit(X)

@@ -13,9 +13,10 @@ The estimator :class:`PPCA` is the general model of Tipping and Bishop (1999),
 x = W z + mean + noise with a ``q``-dimensional latent, a scikit-learn
 transformer that centers the data and can learn the noise variance.
 
-Both stop on the same test (:func:`_fixed_point_residual`): the fit is
-within ``tol`` (relative) of a fixed point of EM, measured directly, not
-guessed from how much the last iteration changed.
+Both stop on the same test: the fit is within ``tol`` (relative) of a fixed
+point of EM (:func:`_fixed_point_residual`, extrapolated by :func:`_done`).
+Entries of ``X`` must have squares that float64 holds (about 1e-75 to 1e75
+for the ``ppca_*`` functions, 1e-150 to 1e150 for :class:`PPCA`).
 
 References
 ----------
@@ -69,17 +70,9 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 class EMResult:
     """The outcome of :func:`ppca_em`.
 
-    Attributes
-    ----------
-    u : ndarray of shape (D,)
-        The last iterate (the one whose log-likelihood is ``log_likelihood[-1]``).
-    log_likelihood : ndarray of shape (n_iter + 1,)
-        ``log_likelihood[k]`` is the log-likelihood after ``k`` EM updates; the
-        first entry is at ``u0``. EM guarantees it never decreases.
-    n_iter : int
-        The number of EM updates performed.
-    converged : bool
-        Whether ``u`` is within ``tol`` of a fixed point of EM.
+    ``u`` is the last iterate; ``log_likelihood[k]`` the log-likelihood after
+    ``k`` of the ``n_iter`` EM updates (the first at ``u0``, never decreasing);
+    ``converged`` whether ``u`` is within ``tol`` of a fixed point of EM.
     """
 
     u: FloatArray
@@ -298,19 +291,12 @@ def ppca_em(
     Each iteration is one E-step (:func:`ppca_posterior`), one M-step
     (:func:`ppca_m_step`) and, with ``parameter_expansion=True``, the PX-EM
     rescaling ``u <- u * sqrt(mean_i s_i)`` of chapter 3, eq. (ch3-eq-px)
-    (Liu, Rubin and Wu, 1998). It stops when ``u`` is within ``tol`` of a
-    fixed point: ``u / ||u||`` is an eigenvector of ``S = X^T X / N`` and
-    ``||u||^2 + sigma2`` is the data's variance along it, both to relative
-    accuracy ``tol`` (or ``u = 0`` when that variance is at most ``sigma2``).
-    The test is unit-free: scaling ``X``, ``u0`` by ``c`` and ``sigma2`` by
-    ``c**2`` changes nothing.
-
-    Plain EM is slow when ``sigma2`` is small against the top eigenvalue
-    ``lambda_1`` of ``S`` (the length of ``u`` contracts by
-    ``1 - 2 sigma2 (lambda_1 - sigma2) / lambda_1^2`` per iteration, chapter 3,
-    eq. (ch3-eq-em-rate)), when ``sigma2`` is close to ``lambda_1``, and from a
-    tiny ``u0``; then it reaches ``max_iter``, warns and reports
-    ``converged=False``.
+    (Liu, Rubin and Wu, 1998). It stops within ``tol`` of a fixed point
+    (:func:`_fixed_point_residual`, :func:`_done`); where plain EM is slow
+    (small ``sigma2``, eq. (ch3-eq-em-rate); ``sigma2`` near ``lambda_1``; a
+    tiny ``u0``; nearly equal top eigenvalues) it may reach ``max_iter`` and
+    warn. A ``u0`` with no component along the top eigenvector converges to a
+    saddle, a fixed point that no test on the iterates can tell apart.
 
     Parameters
     ----------
@@ -393,13 +379,10 @@ def ppca_closed_form(
 ) -> tuple[FloatArray, float]:
     """The maximum-likelihood ``W`` (and ``sigma2``) of Tipping and Bishop, no mean term.
 
-    With ``lambda_1 >= ... >= lambda_D`` the eigenvalues of ``S = X^T X / N`` and
-    ``U_q`` the top ``q`` eigenvectors, ``W = U_q (Lambda_q - sigma2 I)^{1/2}``
-    and, when learned, ``sigma2 = sum_{j > q} lambda_j / (D - q)`` (Tipping and
-    Bishop, 1999, eqs. (7)-(8); chapter 3, eqs. (ch3-eq-closed-form) and
-    (ch3-eq-closed-sigma2)). When ``sigma2`` is fixed and ``lambda_j <=
-    sigma2``, column ``j`` is zero. The eigenpairs come from an SVD of ``X``
-    (``lambda_j = sv_j**2 / N``), which keeps small eigenvalues accurate.
+    ``W = U_q (Lambda_q - sigma2 I)^{1/2}`` from the top eigenpairs of ``S = X^T
+    X / N`` (columns with ``lambda_j <= sigma2`` zero) and, when learned, ``sigma2
+    = sum_{j > q} lambda_j / (D - q)`` (Tipping and Bishop, 1999, eqs. (7)-(8);
+    chapter 3, eqs. (ch3-eq-closed-form), (ch3-eq-closed-sigma2)), from an SVD of X.
 
     Parameters
     ----------
@@ -509,8 +492,9 @@ def _em_step(
     N = sigma2 M^-1 + F B F`` (PRML eq. 12.55) and ``W_new = S U F (sigma2 M^-1
     + F B F)^-1`` (PRML eq. 12.56; Tipping and Bishop eq. 29). The noise
     variance is Tipping and Bishop's eq. 30, ``tr(S - S W M^-1 W_new^T) / D``,
-    written as a sum of non-negative terms (the Woodbury identity turns the
-    in-span part into ``tr(B (I + G B)^-1)`` with ``G = diag(w2 / (sigma2 M))``).
+    split into the part in span(U), which the Woodbury identity turns into
+    ``tr(B (I + G B)^-1)`` with ``G = diag(w2 / (sigma2 M))`` (no cancellation),
+    and the part outside it, ``share`` minus a term that vanishes at a fixed point.
     """
     w, Mdiag = np.sqrt(w2), w2 + sigma2
     F = w / Mdiag
@@ -529,23 +513,17 @@ def _em_step(
 class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Probabilistic PCA fitted by EM, a scikit-learn transformer.
 
-    The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``
-    with ``z ~ N(0, I_q)`` and ``eps ~ N(0, sigma2 I_D)``. ``fit`` centers the
-    data, starts from the closed form on a subspace found by a few randomized
-    power iterations (:func:`_start`; Halko, Martinsson and Tropp, 2011), then
-    runs the EM of Tipping and Bishop (1999, section 3.2; chapter 3, eqs. (ch3-eq-em-W) and
-    (ch3-eq-em-sigma2)), or PX-EM (eq. (ch3-eq-px)), each iteration two products
-    with the centred data, O(N D q). After each update ``W`` is rotated to orthogonal
-    columns (``W R`` is the same model, eq. (ch3-eq-rotation)), so no column
-    loses its direction when it shrinks.
-
-    It stops when the model is within ``tol`` of a fixed point of EM, each
-    equation of the fixed point checked to relative accuracy ``tol``: every
-    column of ``W`` lies along an eigenvector of the sample covariance ``S``;
-    ``||w_j||^2 + sigma2`` is the data's variance along it; a learned
-    ``sigma2`` is the mean variance outside the columns. The test is
-    unit-free: every residual is relative. If ``max_iter`` is reached first,
-    ``fit`` warns and sets ``converged_ = False``.
+    The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``,
+    ``z ~ N(0, I_q)``, ``eps ~ N(0, sigma2 I_D)``. ``fit`` starts from the
+    closed form on a randomized subspace (:func:`_start`), then runs the EM of
+    Tipping and Bishop (1999; eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)) or PX-EM
+    (eq. (ch3-eq-px)), O(N D q) per iteration, rotating ``W`` to orthogonal
+    columns after each update (the same model, eq. (ch3-eq-rotation)). It
+    stops within ``tol`` of a fixed point: each column along an eigenvector of
+    the sample covariance, ``||w_j||^2 + sigma2`` the data's variance along
+    it, a learned ``sigma2`` the mean variance outside the columns, each
+    relative (unit-free) and extrapolated by its rate (:func:`_done`). If
+    ``max_iter`` comes first, ``fit`` warns and sets ``converged_ = False``.
 
     Parameters
     ----------

@@ -617,3 +617,14 @@ def test_ppca_near_degenerate_eigenvalues_are_the_maximum_or_warned(gap: float) 
 def test_ppca_rank_deficient_data_raise_the_rank_error(q: int, algorithm: str, X: np.ndarray) -> None:
     with pytest.raises(ValueError, match=f"rank <= n_components={q}"):
         PPCA(n_components=q, algorithm=algorithm, random_state=0).fit(X)
+
+
+def test_em_residual_is_whitened_so_small_sigma2_still_means_close() -> None:
+    """At sigma2 = 1e-5 lambda_1 the direction residual must be measured against sqrt(sigma2 v),
+    not v: otherwise PX-EM stops with u u^T off by ~3e-4 instead of ~1e-6 (a review mutant)."""
+    X = spiked(300, 5, [3.0, 1.0], seed=3)
+    lam1 = np.linalg.eigvalsh(X.T @ X / len(X))[-1]
+    res = ppca_em(X, 1e-5 * lam1, parameter_expansion=True)
+    W, _ = ppca_closed_form(X, 1, noise_variance=1e-5 * lam1)
+    assert res.converged
+    assert np.abs(np.outer(res.u, res.u) - W @ W.T).max() / lam1 < 1e-5

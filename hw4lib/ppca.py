@@ -86,6 +86,12 @@ def _sumsq(X: FloatArray) -> float:
     return float(flat @ flat)
 
 
+def _rank_error(q: int, where: str = "") -> ValueError:
+    """Data of rank <= q: the ML noise variance is 0 and the likelihood unbounded."""
+    return ValueError(f"the ML noise variance is 0: X has rank <= n_components={q}{where}; "
+                      "pass noise_variance or lower n_components")
+
+
 def _flip_signs(W: FloatArray) -> FloatArray:
     """Make the largest-magnitude entry of every column of ``W`` non-negative."""
     signs = np.sign(W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])])
@@ -417,10 +423,7 @@ def ppca_closed_form(
     U[:, : min(q, sv.size)] = Vt[:q].T
     if noise_variance is None:
         if sv.size <= q or sv[q] <= sv[0] * max(n, d) * np.finfo(float).eps:  # numpy's rank test
-            raise ValueError(
-                f"the ML noise variance is 0: X has rank <= n_components={q}; "
-                "pass noise_variance or lower n_components"
-            )
+            raise _rank_error(q)
         s2 = float(lam[q:d].sum() / (d - q))
     else:
         s2 = as_positive_float(noise_variance, "noise_variance")
@@ -603,10 +606,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         self.mean_ = X.mean(axis=0)
         U, w2, sigma2, history, self.converged_ = self._em(X)
         if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
-            raise ValueError(
-                f"the ML noise variance is 0: X has rank <= n_components={q} after "
-                "centering; pass noise_variance or lower n_components"
-            )
+            raise _rank_error(q, " after centering")
         if not self.converged_:
             warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
                           f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
@@ -621,15 +621,12 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         n, d = X.shape
         q, fixed, mean = self.n_components, self.noise_variance, self.mean_
         total = sum(_sumsq(X[rows] - mean) for rows in _blocks(n, d))  # ||X - mean||^2
-        rank_deficient = ValueError(
-            f"the ML noise variance is 0: X has rank <= n_components={q} after "
-            "centering; pass noise_variance or lower n_components")
         if fixed is None and (n - 1 <= q or total == 0.0):  # N centred rows span N - 1 dims
-            raise rank_deficient
+            raise _rank_error(q, " after centering")
         U = _start(X, mean, q, total, check_random_state(self.random_state))
         AtA, RtA, rss = _pass(X, mean, U, total)
         if fixed is None and rss <= total * (max(n, d) * np.finfo(float).eps) ** 2:
-            raise rank_deficient
+            raise _rank_error(q, " after centering")
         sigma2 = rss / (n * (d - q)) if fixed is None else fixed
         w2 = np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2)  # closed form given U
         history: list[float] = []

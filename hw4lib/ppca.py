@@ -513,6 +513,76 @@ def _em_step(
     return np.asarray(W_new, dtype=np.float64), float(sigma2)
 
 
+# --------------------------------------------------------------------------- missing entries
+def _posterior_obs(
+    X0: FloatArray, obs: FloatArray, mean: FloatArray, W: FloatArray, sigma2: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """E-step with missing entries: ``m_i``, ``Cov[z_i | x_o]`` and each row's log-density.
+
+    ``X0`` is ``X`` with its missing entries set to 0 and ``obs`` the 0/1 mask
+    of the observed ones. For the observed set ``o`` of a row, ``M = W_o^T W_o +
+    sigma2 I`` (summed over the observed rows of ``W``, one product for all
+    rows), ``m = M^-1 W_o^T (x_o - mean_o)`` and ``Cov = sigma2 M^-1`` (chapter
+    4, eq. (ch4-eq-estep)). The log-density of ``x_o`` uses ``log det C_o =
+    (|o| - q) log sigma2 + log det M`` and ``r^T C_o^-1 r = ||r - W_o m||^2 /
+    sigma2 + ||m||^2``, two sums of squares (eq. (ch4-eq-loglik)).
+    """
+    n, q = len(X0), W.shape[1]
+    R = X0 - obs * mean  # x_o - mean_o, 0 where missing
+    M = (obs @ (W[:, :, None] * W[:, None, :]).reshape(-1, q * q)).reshape(n, q, q)
+    M += sigma2 * np.eye(q)
+    L = np.linalg.cholesky(M)
+    m = np.linalg.solve(M, (R @ W)[:, :, None])[:, :, 0]
+    Linv = np.linalg.solve(L, np.broadcast_to(np.eye(q), M.shape))
+    cov = sigma2 * np.swapaxes(Linv, 1, 2) @ Linv
+    E = R - obs * (m @ W.T)  # r - W_o m on the observed entries
+    counts = obs.sum(axis=1)
+    logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+    quad = np.einsum("ij,ij->i", E, E) / sigma2 + np.einsum("ij,ij->i", m, m)
+    ll = -0.5 * (counts * (_LOG_2PI + np.log(sigma2)) + logdet - q * np.log(sigma2) + quad)
+    return m, cov, ll
+
+
+def _m_step_obs(
+    X0: FloatArray, obs: FloatArray, m: FloatArray, cov: FloatArray,
+    W: FloatArray, mean: FloatArray, sigma2: float, learn: bool, expand: bool,
+) -> tuple[FloatArray, FloatArray, float, float]:
+    """M-step with missing entries; returns ``W``, ``mean``, ``sigma2`` and the step's gain.
+
+    Row ``j`` of ``W`` and ``mean_j`` solve the least-squares problem of the
+    samples that observe entry ``j``, regressing ``x_ij`` on ``E[(z_i, 1)]``:
+    ``A_j (w_j, mean_j) = sum_i E[(z_i, 1)] x_ij`` with ``A_j = sum_i E[(z_i,
+    1)(z_i, 1)^T]`` (eq. (ch4-eq-mstep-W)); ``sigma2`` is the mean expected
+    squared residual over the observed entries (eq. (ch4-eq-mstep-sigma2)).
+    ``gain`` is the rise of the expected complete-data log-likelihood (nats),
+    ``sum_j dw_j^T A_j dw_j / (2 sigma2)`` plus the part from ``sigma2``.
+    PX-EM (``expand``) then absorbs the fitted latent mean and covariance into
+    ``mean`` and ``W`` (Liu, Rubin and Wu, 1998).
+    """
+    n, q = m.shape
+    Ez = np.hstack([m, np.ones((n, 1))])  # E[(z, 1)]
+    second = Ez[:, :, None] * Ez[:, None, :]
+    second[:, :q, :q] += cov
+    A = (obs.T @ second.reshape(n, -1)).reshape(-1, q + 1, q + 1)
+    old = np.hstack([W, mean[:, None]])
+    new = np.linalg.solve(A, (X0.T @ Ez)[:, :, None])[:, :, 0]
+    step = new - old
+    gain = 0.5 * float(np.einsum("ja,jab,jb->", step, A, step)) / sigma2
+    W, mean = new[:, :q], new[:, q]
+    if learn:
+        E = X0 - obs * (m @ W.T + mean)
+        spread = np.einsum("ij,ij->", obs @ (W[:, :, None] * W[:, None, :]).reshape(-1, q * q),
+                           cov.reshape(n, -1))
+        ratio = (_sumsq(E) + spread) / obs.sum() / sigma2
+        gain += 0.5 * obs.sum() * (ratio - 1.0 - np.log(ratio))
+        sigma2 *= ratio
+    if expand:
+        eta = m.mean(axis=0)
+        mean = mean + W @ eta
+        W = W @ np.linalg.cholesky(cov.mean(axis=0) + (m - eta).T @ (m - eta) / n)
+    return W, mean, float(sigma2), gain
+
+
 class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Probabilistic PCA fitted by EM, a scikit-learn transformer.
 
@@ -597,24 +667,72 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
     @_fit_context(prefer_skip_nested_validation=True)  # type: ignore[untyped-decorator]
     def fit(self, X: Any, y: Any = None) -> PPCA:
-        """Fit by EM; returns ``self``. ``y`` is ignored (scikit-learn convention)."""
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, ensure_min_features=2)
+        """Fit by EM; returns ``self``. ``y`` is ignored (scikit-learn convention).
+
+        NaN entries of ``X`` are missing: ``fit`` then maximises the
+        likelihood of the observed entries (chapter 4); a row with none is
+        ignored, a column with none is a ``ValueError``.
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, ensure_min_features=2,
+                          ensure_all_finite="allow-nan")
         n, d = X.shape
         q, learn = self.n_components, self.noise_variance is None
         if q >= d:
             raise ValueError(f"n_components={q} must be < n_features={d}")
-        self.mean_ = X.mean(axis=0)
-        U, w2, sigma2, history, self.converged_ = self._em(X)
-        if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
-            raise _rank_error(q, " after centering")
+        obs = ~np.isnan(X)
+        if not obs.all():
+            self.mean_, W, sigma2, history, self.converged_ = self._em_missing(X, obs)
+        else:
+            self.mean_ = X.mean(axis=0)
+            U, w2, sigma2, history, self.converged_ = self._em(X)
+            if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
+                raise _rank_error(q, " after centering")
+            W = U * np.sqrt(w2)
         if not self.converged_:
             warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
                           f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
-        self.W_ = _flip_signs(U * np.sqrt(w2))
+        self.W_ = _flip_signs(W)
         self.noise_variance_ = float(sigma2)
         self.log_likelihood_ = np.asarray(history)
         self.n_iter_ = len(history) - 1
         return self
+
+    def _em_missing(self, X: FloatArray, observed: Any) -> tuple[Any, ...]:
+        """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
+
+        The start is :func:`_start` and the closed form on the data with each
+        missing entry replaced by its column's mean. It stops when the EM step
+        is within ``tol`` of the fixed point in the model's own units: the
+        step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
+        length of the step in whitened units, extrapolated by :func:`_done`.
+        """
+        empty = np.flatnonzero(~observed.any(axis=0))
+        if empty.size:
+            raise ValueError(f"X column {empty[0]} has no observed value")
+        X, obs = X[observed.any(axis=1)], observed[observed.any(axis=1)].astype(np.float64)
+        n, d = X.shape
+        q, fixed = self.n_components, self.noise_variance
+        mean = np.nanmean(X, axis=0)
+        X0 = np.where(obs > 0, X, 0.0)
+        filled = np.where(obs > 0, X, mean)
+        total = _sumsq(filled - mean)
+        U = _start(filled, mean, q, total, check_random_state(self.random_state))
+        AtA, _, rss = _pass(filled, mean, U, total)
+        sigma2 = max(rss / (n * (d - q)), 1e-12 * total / (n * d)) if fixed is None else fixed
+        W = U * np.sqrt(np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2))
+        history: list[float] = []
+        residuals: list[float] = []
+        for _ in range(self.max_iter):
+            m, cov, ll = _posterior_obs(X0, obs, mean, W, sigma2)
+            history.append(float(ll.sum()))
+            W, mean, sigma2, gain = _m_step_obs(X0, obs, m, cov, W, mean, sigma2,
+                                                fixed is None, self.algorithm == "px-em")
+            residuals.append(np.sqrt(2.0 * gain / n))
+            if _done(residuals, self.tol):
+                break
+        history.append(float(_posterior_obs(X0, obs, mean, W, sigma2)[2].sum()))
+        U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
+        return mean, U * w, sigma2, history, _done(residuals, self.tol)
 
     def _em(self, X: FloatArray) -> tuple[Any, ...]:
         """EM from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
@@ -655,12 +773,26 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
     def _centered(self, X: Any) -> FloatArray:
         check_is_fitted(self)
-        out: FloatArray = validate_data(self, X, dtype=np.float64, reset=False) - self.mean_
+        Xa = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite="allow-nan")
+        out: FloatArray = Xa - self.mean_
         return out
 
+    def _observed(self, Xc: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Posterior mean, covariance and log-density of each row's observed entries."""
+        obs = (~np.isnan(Xc)).astype(np.float64)
+        return _posterior_obs(np.nan_to_num(Xc), obs, 0.0 * self.mean_, self.W_,
+                              self.noise_variance_)
+
     def transform(self, X: Any) -> FloatArray:
-        """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q))."""
+        """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q)).
+
+        With NaN entries, ``E[z | x_o]`` given the observed ones (eq.
+        (ch4-eq-estep)); ``inverse_transform`` of it is ``E[x | x_o]``, which
+        imputes the missing entries by their conditional mean.
+        """
         Xc = self._centered(X)
+        if np.isnan(Xc).any():
+            return self._observed(Xc)[0]
         M = self.W_.T @ self.W_ + self.noise_variance_ * np.eye(self.W_.shape[1])
         out: FloatArray = np.asarray(np.linalg.solve(M, (Xc @ self.W_).T).T, dtype=np.float64)
         return out
@@ -689,6 +821,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         is computed directly, which keeps the value accurate for any ``sigma2``.
         """
         Xc = self._centered(X)
+        if np.isnan(Xc).any():  # the density of the observed entries, eq. (ch4-eq-loglik)
+            return self._observed(Xc)[2]
         d, q = self.W_.shape
         s2 = self.noise_variance_
         U, w, _ = np.linalg.svd(self.W_, full_matrices=False)
@@ -699,6 +833,11 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         logdet = np.log(w * w + s2).sum() + (d - q) * np.log(s2)
         out: FloatArray = -0.5 * (d * _LOG_2PI + logdet + quad)
         return out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN = missing (chapter 4)
+        return tags
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood per sample, as scikit-learn's ``PCA.score``."""

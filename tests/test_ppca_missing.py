@@ -1,0 +1,260 @@
+"""Tests for hw4lib.PPCA with missing entries (NaN), chapter 4.
+
+Oracles that do not come from the code under test: scipy's multivariate normal
+density on each row's observed sub-vector, Gaussian conditioning written out
+with the D x D covariance, and a direct numerical maximisation of the
+observed-data log-likelihood with ``scipy.optimize`` from a start of its own.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+from scipy.stats import multivariate_normal
+from sklearn.exceptions import ConvergenceWarning
+
+import hw4lib.ppca as ppca_mod
+from hw4lib import PPCA, ppca_closed_form
+
+
+def factor_data(n: int, d: int, q: int, seed: int, offset: float = 3.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((d, q)) * np.linspace(3.0, 1.0, q)
+    return rng.standard_normal((n, q)) @ W.T + 0.5 * rng.standard_normal((n, d)) + offset
+
+
+def mcar(X: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Remove entries completely at random, keeping one observed entry per column."""
+    rng = np.random.default_rng(seed)
+    out = X.copy()
+    out[rng.random(X.shape) < fraction] = np.nan
+    out[0] = X[0]
+    return out
+
+
+def blocks(X: np.ndarray) -> np.ndarray:
+    """A structured pattern: whole blocks of rows miss whole blocks of columns."""
+    out = X.copy()
+    n, d = X.shape
+    out[: n // 3, : d // 2] = np.nan
+    out[n // 3 : 2 * n // 3, d // 2 :] = np.nan
+    return out
+
+
+def observed_loglik(X: np.ndarray, mean: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Each row's log-density of its observed entries, by scipy (0 for a row with none)."""
+    out = np.zeros(len(X))
+    for i, x in enumerate(X):
+        o = ~np.isnan(x)
+        if o.any():
+            out[i] = multivariate_normal(mean[o], C[np.ix_(o, o)]).logpdf(x[o])
+    return out
+
+
+def optimise(X: np.ndarray, q: int) -> tuple[float, np.ndarray]:
+    """The observed-data maximum by BFGS over (W, mean, log sigma2), rows grouped by pattern.
+
+    Started from the closed form of the mean-imputed data (numpy's eigh), not from the fit.
+    """
+    n, d = X.shape
+    obs = ~np.isnan(X)
+    patterns = {}
+    for i, row in enumerate(obs):
+        patterns.setdefault(row.tobytes(), []).append(i)
+    groups = [(obs[rows[0]], X[np.ix_(rows, obs[rows[0]])]) for rows in patterns.values()]
+
+    def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        W, mean = theta[: d * q].reshape(d, q), theta[d * q : d * q + d]
+        return mean, W @ W.T + np.exp(theta[-1]) * np.eye(d)
+
+    def negll(theta: np.ndarray) -> float:
+        mean, C = unpack(theta)
+        total = 0.0
+        for o, Xo in groups:
+            if o.any():
+                R = Xo - mean[o]
+                Coo = C[np.ix_(o, o)]
+                _, logdet = np.linalg.slogdet(Coo)
+                quad = np.einsum("ij,ij->", R, np.linalg.solve(Coo, R.T).T)
+                total -= 0.5 * (len(R) * (o.sum() * np.log(2 * np.pi) + logdet) + quad)
+        return -total
+
+    mean = np.nanmean(X, axis=0)
+    filled = np.where(obs, X, mean) - mean
+    lam, vecs = np.linalg.eigh(filled.T @ filled / n)
+    s2 = lam[:-q].mean()
+    W0 = vecs[:, -q:] * np.sqrt(np.maximum(lam[-q:] - s2, 1e-3))
+    theta = np.concatenate([W0.ravel(), mean, [np.log(s2)]])
+    res = minimize(negll, theta, method="BFGS", options={"gtol": 1e-8, "maxiter": 5000})
+    return -float(res.fun), unpack(res.x)[1]
+
+
+CASES = [("mcar", 0.05), ("mcar", 0.3), ("mcar", 0.6), ("blocks", 0.0)]
+
+
+@pytest.mark.parametrize(("pattern", "fraction"), CASES)
+@pytest.mark.parametrize("algorithm", ["px-em", "em"])
+def test_fit_is_the_observed_data_maximum(pattern: str, fraction: float, algorithm: str) -> None:
+    X = factor_data(150, 5, 2, seed=1)
+    Xm = mcar(X, fraction, seed=2) if pattern == "mcar" else blocks(X)
+    model = PPCA(n_components=2, algorithm=algorithm, max_iter=5000, random_state=0).fit(Xm)
+    best, C_best = optimise(Xm, 2)
+    ll = model.score_samples(Xm).sum()
+    assert model.converged_
+    assert ll == pytest.approx(model.log_likelihood_[-1], rel=1e-12)
+    assert ll >= best - (1e-6 * abs(best) + 1e-3)
+    np.testing.assert_allclose(model.get_covariance(), C_best, rtol=1e-2, atol=1e-2)
+    assert np.all(np.diff(model.log_likelihood_) >= -1e-9 * abs(ll))  # EM never goes down
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_randomised_sweep_against_the_optimiser(seed: int) -> None:
+    """Random sizes, q < D, fractions 5 % to 60 %, column scales over 1e+-1, heavy tails."""
+    rng = np.random.default_rng(100 + seed)
+    d = int(rng.integers(3, 7))
+    q = int(rng.integers(1, d))
+    n = int(rng.integers(40, 200))
+    X = factor_data(n, d, q, seed=seed) * 10.0 ** rng.uniform(-1, 1, d)
+    if seed % 4 == 0:
+        X += rng.standard_t(3, X.shape)
+    Xm = mcar(X, float(rng.uniform(0.05, 0.6)), seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = PPCA(n_components=q, random_state=seed, max_iter=3000).fit(Xm)
+    best, _ = optimise(Xm, q)
+    ll = model.score_samples(Xm).sum()
+    assert model.converged_
+    assert ll >= best - (1e-6 * abs(best) + 1e-3)
+    assert np.all(np.diff(model.log_likelihood_) >= -1e-9 * abs(ll))
+
+
+def test_m_step_gain_is_the_rise_of_the_expected_complete_log_likelihood() -> None:
+    """Q(theta | theta_old) written out entry by entry, at the old and the new parameters."""
+    X = mcar(factor_data(60, 4, 2, seed=17), 0.3, seed=18)
+    obs = (~np.isnan(X)).astype(float)
+    X0 = np.nan_to_num(X)
+    rng = np.random.default_rng(0)
+    W, mean, s2 = rng.standard_normal((4, 2)), rng.standard_normal(4), 0.7
+    m, cov, _ = ppca_mod._posterior_obs(X0, obs, mean, W, s2)
+
+    def Q(W: np.ndarray, mean: np.ndarray, s2: float) -> float:
+        total = 0.0
+        for i, j in zip(*np.nonzero(obs)):
+            r = X[i, j] - mean[j] - W[j] @ m[i]
+            total -= 0.5 * (np.log(2 * np.pi * s2) + (r * r + W[j] @ cov[i] @ W[j]) / s2)
+        return total
+
+    W1, mean1, s21, gain = ppca_mod._m_step_obs(X0, obs, m, cov, W, mean, s2, True, False)
+    assert gain == pytest.approx(Q(W1, mean1, s21) - Q(W, mean, s2), rel=1e-9)
+    assert Q(W1, mean1, s21) >= Q(W1 + 1e-4, mean1, s21)  # a maximum in W ...
+    assert Q(W1, mean1, s21) >= Q(W1, mean1, 1.01 * s21)  # ... and in sigma2
+
+
+def test_score_samples_is_the_density_of_the_observed_entries() -> None:
+    X = mcar(factor_data(200, 6, 2, seed=3), 0.4, seed=4)
+    X[5] = np.nan  # a row with nothing observed: density 1
+    model = PPCA(n_components=2, random_state=0).fit(X)
+    expected = observed_loglik(X, model.mean_, model.get_covariance())
+    np.testing.assert_allclose(model.score_samples(X), expected, rtol=1e-10, atol=1e-10)
+    assert model.score_samples(X)[5] == 0.0
+
+
+def test_imputation_is_the_gaussian_conditional_mean() -> None:
+    X = mcar(factor_data(200, 6, 2, seed=5), 0.3, seed=6)
+    model = PPCA(n_components=2, random_state=0).fit(X)
+    filled = model.inverse_transform(model.transform(X))
+    mean, C = model.mean_, model.get_covariance()
+    for x, f in zip(X, filled):
+        o, m = ~np.isnan(x), np.isnan(x)
+        if m.any() and o.any():
+            expected = mean[m] + C[np.ix_(m, o)] @ np.linalg.solve(C[np.ix_(o, o)], x[o] - mean[o])
+            np.testing.assert_allclose(f[m], expected, rtol=1e-9, atol=1e-9)
+    # E[z | x_o] against conditioning on the joint Gaussian of (z, x_o)
+    W, s2 = model.W_, model.noise_variance_
+    x = X[1]
+    o = ~np.isnan(x)
+    gain = np.linalg.solve(C[np.ix_(o, o)], W[o])  # C_oo^-1 Cov(x_o, z)
+    np.testing.assert_allclose(model.transform(X)[1], gain.T @ (x[o] - mean[o]), rtol=1e-9)
+    assert s2 > 0
+
+
+def test_complete_data_is_unchanged_and_the_missing_path_agrees() -> None:
+    """No NaN takes the complete-data path; the observed-data EM on full data reaches the same maximum."""
+    X = factor_data(300, 6, 2, seed=7)
+    model = PPCA(n_components=2, random_state=0).fit(X)
+    W, s2 = ppca_closed_form(X - X.mean(axis=0), 2)
+    np.testing.assert_allclose(model.get_covariance(), W @ W.T + s2 * np.eye(6), rtol=1e-4)
+    mean, W_obs, s2_obs, history, converged = model._em_missing(X, np.ones(X.shape, bool))
+    assert converged
+    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(W_obs @ W_obs.T + s2_obs * np.eye(6), W @ W.T + s2 * np.eye(6),
+                               rtol=1e-3, atol=1e-4)
+
+
+def test_rows_with_nothing_observed_are_ignored_and_get_the_prior() -> None:
+    X = mcar(factor_data(200, 5, 1, seed=8), 0.2, seed=9)
+    a = PPCA(random_state=0).fit(X)
+    b = PPCA(random_state=0).fit(np.vstack([X, np.full((3, 5), np.nan)]))
+    np.testing.assert_allclose(b.get_covariance(), a.get_covariance(), rtol=1e-12)
+    np.testing.assert_allclose(b.transform(np.full((2, 5), np.nan)), 0.0)
+    np.testing.assert_allclose(b.inverse_transform(b.transform(np.full((1, 5), np.nan)))[0],
+                               b.mean_)
+
+
+def test_inf_and_unobserved_columns_are_value_errors() -> None:
+    X = factor_data(50, 4, 1, seed=10)
+    bad = X.copy()
+    bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        PPCA().fit(bad)
+    bad = X.copy()
+    bad[:, 2] = np.nan
+    with pytest.raises(ValueError, match="column 2"):
+        PPCA().fit(bad)
+
+
+def test_stopping_is_unit_free() -> None:
+    X = mcar(factor_data(300, 6, 2, seed=11), 0.3, seed=12)
+    counts = {scale: PPCA(2, random_state=0).fit(scale * X).n_iter_ for scale in (1e-6, 1.0, 1e6)}
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_max_iter_warns_and_is_not_converged() -> None:
+    X = mcar(factor_data(300, 6, 2, seed=13), 0.3, seed=14)
+    with pytest.warns(ConvergenceWarning):
+        model = PPCA(2, algorithm="em", max_iter=3, random_state=0).fit(X)
+    assert not model.converged_ and model.n_iter_ == 3
+
+
+def test_fixed_noise_variance_with_missing_entries() -> None:
+    X = mcar(factor_data(200, 5, 1, seed=15), 0.3, seed=16)
+    model = PPCA(1, noise_variance=0.3, random_state=0).fit(X)
+    assert model.noise_variance_ == 0.3 and model.converged_
+    # the fit is a maximum in W and mean at fixed sigma2: small moves only lose likelihood
+    base = model.score_samples(X).sum()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        moved = PPCA(1, noise_variance=0.3).fit(X[:10])  # any fitted object to hold parameters
+        moved.W_ = model.W_ + 1e-3 * rng.standard_normal(model.W_.shape)
+        moved.mean_ = model.mean_ + 1e-3 * rng.standard_normal(5)
+        assert moved.score_samples(X).sum() <= base + 1e-9
+
+
+def test_the_missing_pattern_matters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The E-step's M = W_o^T W_o + sigma2 I: with the full W^T W instead, the fit is not the maximum."""
+    X = mcar(factor_data(150, 5, 2, seed=1), 0.3, seed=2)
+    best, _ = optimise(X, 2)
+    real = ppca_mod._posterior_obs
+
+    def ignores_pattern(X0, obs, mean, W, sigma2):  # type: ignore[no-untyped-def]
+        return real(X0, np.ones_like(obs), mean, W, sigma2)
+
+    monkeypatch.setattr(ppca_mod, "_posterior_obs", ignores_pattern)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = PPCA(n_components=2, max_iter=300, random_state=0).fit(X)
+    monkeypatch.undo()
+    assert model.score_samples(X).sum() < best - 1.0

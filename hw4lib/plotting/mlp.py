@@ -218,7 +218,7 @@ def plot_linear_regions(
     for k in range(0, net.n_out, 2):
         pair = names[k : k + 2]
         rows.append([pair[0], pair[0], *(pair[1:] * 2 or [".", "."])])
-    fig = plt.figure(figsize=(6.4, 3.2 * len(rows)), constrained_layout=True)
+    fig = plt.figure(figsize=(5.2, 2.7 * len(rows)), constrained_layout=True)
     mosaic = fig.subplot_mosaic(rows)
     axes = [mosaic["act"], *(mosaic[name] for name in names)]
     extent = (-lim, lim, -lim, lim)

@@ -46,7 +46,7 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> object:
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
-    return Markdown("\n".join(lines))
+    return Markdown("\n".join(lines))  # type: ignore[no-untyped-call]
 
 
 def _check_mlp(mlp: object) -> MLP:
@@ -213,14 +213,12 @@ def plot_linear_regions(
     Y = net(pts)
     # At most two panels side by side: the activation regions on top (centred), then the
     # outputs two per row.
-    rows = [[".", "act", "act", "."]]
-    names = [f"out{o}" for o in range(net.n_out)]
-    for k in range(0, net.n_out, 2):
-        pair = names[k : k + 2]
-        rows.append([pair[0], pair[0], *(pair[1:] * 2 or [".", "."])])
+    names = [chr(ord("B") + o) for o in range(net.n_out)]  # "A" is the first panel
+    rows = [".AA."] + [2 * names[k] + 2 * (names[k + 1 : k + 2] or ["."])[0]
+                       for k in range(0, net.n_out, 2)]
     fig = plt.figure(figsize=(5.2, 2.7 * len(rows)), constrained_layout=True)
-    mosaic = fig.subplot_mosaic(rows)
-    axes = [mosaic["act"], *(mosaic[name] for name in names)]
+    mosaic = fig.subplot_mosaic(";".join(rows))
+    axes = [mosaic["A"], *(mosaic[name] for name in names)]
     extent = (-lim, lim, -lim, lim)
     ids = _region_ids(pattern.astype(float))
     ax0 = axes[0]

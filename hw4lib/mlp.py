@@ -8,10 +8,9 @@
 * :func:`train_mlp` -- full-batch gradient descent or Adam with hand-written backprop,
   eq. (ch1-eq-loss), for the minimal-width experiment.
 
-Floating point. :meth:`MLP.__call__` accumulates every affine map in a fixed order, the bias
-first and then the input columns left to right, so the error analysis of chapter 1
-(section "How exact is exact?") holds on every machine: for ``minmax_mlp`` the output that
-equals ``x2`` is exact and the other is within ``2 * ulp(max(|x1|, |x2|))``.
+Floating point. :meth:`MLP.__call__` sums every affine map in a fixed order (the bias, then
+the input columns left to right), so chapter 1's error analysis holds on every machine: for
+``minmax_mlp`` the output that equals ``x2`` is exact, the other within ``ulp(max(|x1|, |x2|))``.
 
 References
 ----------
@@ -200,7 +199,7 @@ def minmax_mlp() -> MLP:
     (eqs. (ch1-eq-max) and (ch1-eq-min), with ``x2 = ReLU(x2) - ReLU(-x2)``, eq. (ch1-eq-id)).
 
     In floating point the output that equals ``x2`` is exact and the other is within
-    ``2 ulp(max(|x1|, |x2|))`` for ``|x1|, |x2| <= 2**1022`` (proposition ch1-prop-rounding).
+    ``ulp(max(|x1|, |x2|))`` for ``|x1|, |x2| <= 2**1022``, attained (ch1-prop-rounding).
 
     Examples
     --------
@@ -293,11 +292,11 @@ def _stage_matrices(n: int, stage: Sequence[tuple[int, int]]) -> tuple[FloatArra
 def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     """A ReLU network that returns its ``n`` inputs sorted ascending (eq. (ch1-eq-sorting-layer)).
 
-    Every stage of :func:`comparator_stages` (``network``) becomes one hidden layer of width
-    ``2n``: each comparator is the block of :func:`minmax_mlp`, each untouched lane passes
-    through as ``ReLU(t) - ReLU(-t)``. A stage's output combination is multiplied into the
-    next stage's first layer, so the weights are integers in ``{-1, 0, 1}``. ``n = 1`` gives
-    the identity (no hidden layer).
+    Every stage of :func:`comparator_stages` becomes one hidden layer of width ``2n``: each
+    comparator is the block of :func:`minmax_mlp`, each other lane passes through as
+    ``ReLU(t) - ReLU(-t)``; weights in ``{-1, 0, 1}``; ``n = 1`` gives the identity. Outputs
+    are sorted only up to the rounding bound of ch1-prop-sorting-rounding (a few ulp of
+    ``max |x|``), so near-ties can come out of order: ``[1, 1, 2**54, 1] -> [1, 0, 0, 2**54]``.
 
     Examples
     --------

@@ -4,7 +4,12 @@
 * :func:`plot_linear_regions` -- the hidden units' activation regions and each output over
   the plane, coloured by the output's own linear regions;
 * :func:`plot_width_experiment` -- final training loss of every restart, per hidden width;
-* :func:`plot_comparator_network` -- a sorting network in Knuth's notation.
+* :func:`plot_comparator_network` -- a sorting network in Knuth's notation;
+  :func:`plot_comparator_networks` stacks several of them;
+* :func:`md_table` -- a Markdown table for the notebook (a display helper, not a figure).
+
+Figures are at most 6.4 inches wide with fonts of 9 points or more, so that they stay
+readable when a phone shrinks them to about 360 pixels.
 """
 
 from __future__ import annotations
@@ -21,16 +26,27 @@ from .._validation import FloatArray, as_int, as_positive_float
 from ..mlp import MLP, TrainResult, comparator_stages
 
 __all__ = [
+    "md_table",
     "plot_network",
     "plot_linear_regions",
     "plot_width_experiment",
     "plot_comparator_network",
+    "plot_comparator_networks",
 ]
 
 _POS, _NEG = "tab:blue", "tab:red"
 _PASTEL = ListedColormap(
     ["#cfe2f3", "#fce5cd", "#d9ead3", "#f4cccc", "#d9d2e9", "#fff2cc", "#d0e0e3", "#ead1dc"]
 )
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> object:
+    """A Markdown table (``IPython.display.Markdown``) from a header and rows of cells."""
+    from IPython.display import Markdown
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    return Markdown("\n".join(lines))  # type: ignore[no-untyped-call]
 
 
 def _check_mlp(mlp: object) -> MLP:
@@ -88,8 +104,8 @@ def plot_network(
         names.append([f"$u{sup}_{i + 1}$" for i in range(width)])
     names.append(_labels(output_labels, [f"$y_{i + 1}$" for i in range(net.n_out)], "output_labels"))
     if ax is None:
-        height = max(2.5, 0.55 * max(sizes))
-        _, ax = plt.subplots(figsize=(1.9 * len(sizes) + 1.0, height))
+        height = max(2.6, 0.55 * max(sizes))
+        _, ax = plt.subplots(figsize=(min(1.6 * len(sizes) + 0.8, 6.4), height))
     span = max(sizes) - 1.0  # every layer is spread over the same height
     pos = [
         [(float(k), span / 2.0 - i * span / max(n - 1, 1)) if n > 1 else (float(k), 0.0)
@@ -109,21 +125,22 @@ def plot_network(
                 best = max(cands, key=lambda p: min(
                     [np.hypot(2.5 * (p[0] - q[0]), p[1] - q[1]) for q in placed] + [9.0]))
                 placed.append(best)
-                ax.text(best[0], best[1], _fmt(wt), fontsize=8, ha="center", va="center",
+                ax.text(best[0], best[1], _fmt(wt), fontsize=9, ha="center", va="center",
                         zorder=3, bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
     for k, layer in enumerate(pos):
         is_hidden = 0 < k < len(sizes) - 1
         for i, (x, y) in enumerate(layer):
             face = "#fff2cc" if is_hidden else ("#d9ead3" if k == 0 else "#cfe2f3")
             ax.scatter([x], [y], s=650, color=face, edgecolor="black", zorder=2)
-            ax.text(x, y, names[k][i], ha="center", va="center", fontsize=10, zorder=4)
+            ax.text(x, y, names[k][i], ha="center", va="center", fontsize=11, zorder=4)
             if k > 0 and net.biases[k - 1][i] != 0:
                 ax.text(x, y - 0.38, f"b={_fmt(float(net.biases[k - 1][i]))}", ha="center",
-                        va="top", fontsize=7, zorder=4)
-    titles = ["input"] + [f"ReLU layer {k + 1}" for k in range(net.depth)] + ["linear output"]
+                        va="top", fontsize=9, zorder=4)
+    titles = ["input"] + [f"ReLU {k + 1}" if net.depth > 1 else "ReLU layer"
+                          for k in range(net.depth)] + ["linear output"]
     top = span / 2.0 + 0.7
     for k, title in enumerate(titles):
-        ax.text(k, top, title, ha="center", va="bottom", fontsize=9)
+        ax.text(k, top, title, ha="center", va="bottom", fontsize=10)
     ax.set_xlim(-0.5, len(sizes) - 0.5)
     ax.set_ylim(-top, top + 0.45)
     ax.set_axis_off()
@@ -194,8 +211,14 @@ def plot_linear_regions(
     pts = np.stack([X1.ravel(), X2.ravel()], axis=-1)
     pattern, J, offset = _pixel_affine_maps(net, pts)
     Y = net(pts)
-    fig, axes = plt.subplots(1, 1 + net.n_out, figsize=(3.6 * (1 + net.n_out), 3.6),
-                             sharey=True, constrained_layout=True)
+    # At most two panels side by side: the activation regions on top (centred), then the
+    # outputs two per row.
+    names = [chr(ord("B") + o) for o in range(net.n_out)]  # "A" is the first panel
+    rows = [".AA."] + [2 * names[k] + 2 * (names[k + 1 : k + 2] or ["."])[0]
+                       for k in range(0, net.n_out, 2)]
+    fig = plt.figure(figsize=(5.2, 2.7 * len(rows)), constrained_layout=True)
+    mosaic = fig.subplot_mosaic(";".join(rows))
+    axes = [mosaic["A"], *(mosaic[name] for name in names)]
     extent = (-lim, lim, -lim, lim)
     ids = _region_ids(pattern.astype(float))
     ax0 = axes[0]
@@ -210,7 +233,7 @@ def plot_linear_regions(
         p0 = -b * w / (w @ w)
         ax0.plot(p0[0] + t * d[0], p0[1] + t * d[1], color="0.25", lw=1.0)
         tip = p0 + d * (0.55 + 0.12 * i) * lim
-        ax0.text(tip[0], tip[1], f"$u_{i + 1}$", fontsize=9, ha="center", va="center",
+        ax0.text(tip[0], tip[1], f"$u_{i + 1}$", fontsize=10, ha="center", va="center",
                  bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
     ax0.set_title(f"activation regions ({int(ids.max()) + 1})")
     for o, ax in enumerate(axes[1:]):
@@ -220,15 +243,15 @@ def plot_linear_regions(
                   vmin=0, vmax=_PASTEL.N - 1, interpolation="nearest")
         cs = ax.contour(X1, X2, Y[:, o].reshape(X1.shape), levels=np.linspace(-lim, lim, 9),
                         colors="0.2", linewidths=0.8)
-        ax.clabel(cs, fontsize=7, fmt="%.1f")
+        ax.clabel(cs, fontsize=9, fmt="%.1f")
         ax.set_title(f"{labels[o]}: {int(rid.max()) + 1} linear regions")
     for ax in axes:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
         ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
         ax.grid(False)
-    axes[0].set_ylabel("$x_2$")
     return fig
 
 
@@ -253,7 +276,7 @@ def plot_width_experiment(
     if not isinstance(results, Mapping) or not results:
         raise ValueError("results must be a non-empty mapping {title: {width: TrainResult}}")
     floor = as_positive_float(floor, "floor")
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.4),
+    fig, axes = plt.subplots(1, len(results), figsize=(3.2 * min(len(results), 2), 3.4),
                              sharey=True, constrained_layout=True, squeeze=False)
     for ax, (title, by_width) in zip(axes[0], results.items()):
         for width, res in sorted(by_width.items()):
@@ -265,12 +288,12 @@ def plot_width_experiment(
             best = float(losses.min())
             ax.bar([width], [best], width=0.55, bottom=floor, color="tab:orange", alpha=0.5, zorder=1)
             ax.text(width, best * 4.0, f"{best:.0e}" if best > floor else f"<{floor:.0e}",
-                    ha="center", va="bottom", fontsize=8)
+                    ha="center", va="bottom", fontsize=9)
         ax.set_yscale("log")
         ax.set_xticks(sorted(by_width))
         ax.set_xlabel("hidden units")
         ax.set_title(title, fontsize=10)
-    axes[0][0].set_ylabel("final loss of each restart")
+    axes[0][0].set_ylabel("final loss of each start")
     return fig
 
 
@@ -306,9 +329,9 @@ def plot_comparator_network(n: int, network: str = "transposition", *, ax: Axes 
                 ax.plot([x, x], [i, j], color="black", lw=1.3, zorder=2)
                 ax.scatter([x, x], [i, j], s=22, color="black", zorder=3)
     ax.set_yticks(range(n))
-    ax.set_yticklabels([f"lane {k}" for k in range(n)], fontsize=8)
+    ax.set_yticklabels([f"lane {k}" for k in range(n)], fontsize=9)
     ax.set_xticks(range(len(stages)))
-    ax.set_xticklabels([str(s + 1) for s in range(len(stages))], fontsize=8)
+    ax.set_xticklabels([str(s + 1) for s in range(len(stages))], fontsize=9)
     ax.set_xlabel("stage = hidden layer")
     ax.set_xlim(-0.7, len(stages) - 0.3)
     ax.grid(False)
@@ -317,3 +340,19 @@ def plot_comparator_network(n: int, network: str = "transposition", *, ax: Axes 
     ax.set_title(f"{network} network, n = {n}: {len(stages)} stages, "
                  f"{sum(len(st) for st in stages)} comparators", fontsize=10)
     return ax
+
+
+def plot_comparator_networks(specs: Sequence[tuple[int, str]]) -> Figure:
+    """Several :func:`plot_comparator_network` panels stacked in one column.
+
+    ``specs`` is a sequence of ``(n, network)`` pairs, one panel each (top to bottom).
+    """
+    specs = [(as_int(n, "n", minimum=1), str(network)) for n, network in specs]
+    if not specs:
+        raise ValueError("specs must hold at least one (n, network) pair, got none")
+    heights = [0.3 * n + 1.0 for n, _ in specs]
+    fig, axes = plt.subplots(len(specs), 1, figsize=(6.4, sum(heights)), squeeze=False,
+                             constrained_layout=True, gridspec_kw={"height_ratios": heights})
+    for ax, (n, network) in zip(axes[:, 0], specs):
+        plot_comparator_network(n, network, ax=ax)
+    return fig

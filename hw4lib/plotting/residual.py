@@ -289,7 +289,7 @@ def plot_gradient_norms(
         If a curve is not a finite, positive 2-D array.
     """
     # panels stacked, so that each stays readable on a phone
-    fig, axes = plt.subplots(len(panels), 1, figsize=(5.6, 3.2 * len(panels)), squeeze=False,
+    fig, axes = plt.subplots(len(panels), 1, figsize=(4.8, 3.0 * len(panels)), squeeze=False,
                              sharex=True)
     for ax, (title, curves) in zip(axes[:, 0], panels.items()):
         for label, norms in curves.items():
@@ -305,6 +305,6 @@ def plot_gradient_norms(
         ax.set_title(title)
         ax.set_ylabel(ylabel)
     axes[-1][0].set_xlabel("number of blocks $L$")
-    axes[0][0].legend(fontsize=9, loc="upper left")
+    axes[0][0].legend(fontsize=9, loc="upper left", framealpha=0.9)
     fig.tight_layout()
     return fig

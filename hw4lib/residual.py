@@ -7,8 +7,8 @@ The block, with rows of ``x`` as examples (chapter 2, eq. (ch2-eq-forward-batch)
 :func:`residual_forward` computes ``y`` and a cache; :func:`residual_backward` turns the
 upstream gradient ``dy = dL/dy`` into the gradients of ``L`` with respect to ``x``, ``W``,
 ``b``, ``V`` and ``c`` (chapter 2, eqs. (ch2-eq-rbar-batch) to (ch2-eq-xbar-batch)).
-:func:`block_jacobian` and :func:`input_gradient_norms` support the section "Why the skip
-helps" (eq. (ch2-eq-jacobian)).
+:func:`block_jacobian` and :func:`input_gradient_norms` support the section "Beyond the
+homework" (eq. (ch2-eq-jacobian)).
 
 Each activation is written next to its derivative in :data:`ACTIVATIONS`. ReLU's derivative
 at the kink is taken to be 0.
@@ -119,8 +119,8 @@ def residual_forward(
 ) -> tuple[FloatArray, ResidualCache]:
     """Forward pass of the residual block, keeping what the backward pass needs.
 
-    Implements chapter 2, eq. (ch2-eq-forward-batch) (rows are examples; eq. (ch2-eq-forward)
-    for one), the block of He et al. (CVPR 2016, eq. (1)) with two skips.
+    Implements chapter 2, eq. (ch2-eq-forward-batch) (eq. (ch2-eq-forward) for one example):
+    two one-layer residual units (He et al., CVPR 2016: one skip around two layers, then ReLU).
 
     Parameters
     ----------

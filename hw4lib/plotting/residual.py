@@ -25,6 +25,7 @@ __all__ = [
     "RESIDUAL_GRAPH",
     "graph_layout",
     "skip_edges",
+    "BACKWARD_SIGNALS",
     "draw_computation_graph",
     "plot_gradient_norms",
 ]
@@ -166,10 +167,38 @@ def skip_edges(graph: Sequence[GraphNode] = RESIDUAL_GRAPH) -> list[tuple[str, s
     ]
 
 
+#: The backward signal on each edge ``(parent, child)`` of :data:`RESIDUAL_GRAPH`: what
+#: flows back from ``child`` into ``parent`` (chapter 2, eqs. (ch2-eq-ybar) to
+#: (ch2-eq-xbar)). An add node copies its gradient to both inputs; a node with two
+#: children receives the sum of the two signals. The target gets none.
+BACKWARD_SIGNALS: dict[tuple[str, str], str] = {
+    ("y", "loss"): r"$\bar y$",
+    ("phi_r", "y"): r"$\bar y$",
+    ("h", "y"): r"$\bar y$",
+    ("r", "phi_r"): r"$\bar r=\phi'(r)\odot\bar y$",
+    ("V", "r"): r"$\bar V=\bar r\,h^\top$",
+    ("c", "r"): r"$\bar c=\bar r$",
+    ("h", "r"): r"$V^\top\bar r$",
+    ("phi_z", "h"): r"$\bar h$",
+    ("x", "h"): r"$\bar h$",
+    ("z", "phi_z"): r"$\bar z=\phi'(z)\odot\bar h$",
+    ("W", "z"): r"$\bar W=\bar z\,x^\top$",
+    ("b", "z"): r"$\bar b=\bar z$",
+    ("x", "z"): r"$W^\top\bar z$",
+}
+
+_BACK_COLOR = "#1f5fa8"
+_RAD = 0.8  # curvature of the skip arcs
+
+
 def draw_computation_graph(
-    graph: Sequence[GraphNode] = RESIDUAL_GRAPH, ax: Axes | None = None, *, show_ops: bool = False
+    graph: Sequence[GraphNode] = RESIDUAL_GRAPH,
+    ax: Axes | None = None,
+    *,
+    show_ops: bool = False,
+    backward: Mapping[tuple[str, str], str] | None = None,
 ) -> Figure:
-    """Draw a computation graph from its description (chapter 2, figure of section (a)).
+    """Draw a computation graph from its description, top to bottom (chapter 2, (a)).
 
     Parameters
     ----------
@@ -178,51 +207,59 @@ def draw_computation_graph(
     ax : matplotlib Axes, optional
         Where to draw; a new figure is made if omitted.
     show_ops : bool
-        Whether to write each node's operation above it.
+        Whether to write each node's operation beside it.
+    backward : mapping, optional
+        ``(parent, child) -> label``, e.g. :data:`BACKWARD_SIGNALS`: draw the backward
+        pass instead, every edge reversed and labelled with the signal it carries.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure; skip connections are red arcs under the main row, labelled "skip".
+        The figure; skip connections are red arcs left of the main column.
     """
     nodes = _by_name(graph)
-    pos = graph_layout(graph)
+    # graph_layout's row becomes a column: column k at height -k, parameters to the right
+    pos = {n: (1.5 * y, -1.3 * x) for n, (x, y) in graph_layout(graph).items()}
     skips = set(skip_edges(graph))
     if ax is None:
-        width = 1.6 * (max(x for x, _ in pos.values()) + 1)
-        fig, ax = plt.subplots(figsize=(width, 2.9))
+        height = max(-y for _, y in pos.values()) + 1.2
+        fig, ax = plt.subplots(figsize=(4.6 if backward else 3.6, 0.8 * height))
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
     for node in graph:
         for parent in node.parents:
             is_skip = (parent, node.name) in skips
-            arrow = FancyArrowPatch(
-                pos[parent],
-                pos[node.name],
-                arrowstyle="-|>",
-                mutation_scale=14,
-                shrinkA=17,
-                shrinkB=17,
-                lw=2.0 if is_skip else 1.2,
-                color=_SKIP_COLOR if is_skip else "0.25",
-                connectionstyle="arc3,rad=0.55" if is_skip else "arc3,rad=0",
-                zorder=1,
-            )
-            ax.add_patch(arrow)
-            if is_skip:
-                (x0, _), (x1, _) = pos[parent], pos[node.name]
-                label_y = -0.26 * (x1 - x0) - 0.1  # just below the arc
-                ax.text((x0 + x1) / 2, label_y, "skip (identity)", color=_SKIP_COLOR,
-                        ha="center", va="top", fontsize=9)
+            label = None if backward is None else backward.get((parent, node.name))
+            if backward is not None and label is None:
+                continue  # no signal flows back along this edge (the target)
+            ends = (pos[parent], pos[node.name])
+            color = _SKIP_COLOR if is_skip else (_BACK_COLOR if backward else "0.25")
+            ax.add_patch(FancyArrowPatch(
+                *(ends[::-1] if backward else ends), arrowstyle="-|>",
+                mutation_scale=14, shrinkA=14, shrinkB=14, lw=2.0 if is_skip else 1.2,
+                color=color, zorder=1,
+                connectionstyle=f"arc3,rad={-_RAD if backward else _RAD}"
+                if is_skip else "arc3,rad=0"))
+            (x0, y0), (x1, y1) = ends
+            if is_skip:  # the arc bulges left by rad * length / 2
+                text = "skip (identity)" if label is None else label + " (skip)"
+                ax.text(-_RAD * (y0 - y1) / 2 - 0.08, (y0 + y1) / 2, text, color=color,
+                        ha="right", va="center", fontsize=11)
+            elif label is not None and nodes[parent].kind in _ABOVE:
+                ax.text(x0 + 0.32, y0, label, color=color, ha="left", va="center",
+                        fontsize=11)
+            elif label is not None:
+                ax.text(x0 + 0.12, (y0 + y1) / 2, label, color=color, ha="left",
+                        va="center", fontsize=11)
     for node in graph:
         x, y = pos[node.name]
-        ax.text(x, y, nodes[node.name].label, ha="center", va="center", fontsize=12, zorder=2,
-                bbox={"boxstyle": "round,pad=0.35", "fc": _COLORS[node.kind], "ec": "0.2"})
+        ax.text(x, y, nodes[node.name].label, ha="center", va="center", fontsize=13,
+                zorder=2,
+                bbox={"boxstyle": "round,pad=0.3", "fc": _COLORS[node.kind], "ec": "0.2"})
         if show_ops and node.op:
-            ax.text(x, y + 0.3, node.op, ha="center", va="bottom", fontsize=8, color="0.3")
-    xs = [x for x, _ in pos.values()]
-    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
-    ax.set_ylim(-1.2, 1.15)
+            ax.text(x + 0.3, y, node.op, ha="left", va="center", fontsize=10, color="0.3")
+    ax.set_xlim(-2.0, 3.3 if backward else 1.9)
+    ax.set_ylim(min(y for _, y in pos.values()) - 0.5, 0.5)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
@@ -231,7 +268,7 @@ def draw_computation_graph(
 def plot_gradient_norms(
     panels: Mapping[str, Mapping[str, FloatArray]], *, ylabel: str = "input-gradient norm"
 ) -> Figure:
-    """Gradient norm at the input of a stack of ``L`` blocks against ``L``, one panel each.
+    """Gradient norm at the input of a stack of ``L`` blocks against ``L``, panels stacked.
 
     Parameters
     ----------
@@ -251,8 +288,10 @@ def plot_gradient_norms(
     ValueError
         If a curve is not a finite, positive 2-D array.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
-    for ax, (title, curves) in zip(axes[0], panels.items()):
+    # panels stacked, so that each stays readable on a phone
+    fig, axes = plt.subplots(len(panels), 1, figsize=(4.8, 3.0 * len(panels)), squeeze=False,
+                             sharex=True)
+    for ax, (title, curves) in zip(axes[:, 0], panels.items()):
         for label, norms in curves.items():
             arr = as_float_array(norms, f"norms[{label!r}]", ndim=2)
             if (arr <= 0).any():
@@ -264,8 +303,8 @@ def plot_gradient_norms(
         ax.set_yscale("log")
         ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
         ax.set_title(title)
-        ax.set_xlabel("number of blocks $L$")
-    axes[0][0].set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=8, loc="best")
+        ax.set_ylabel(ylabel)
+    axes[-1][0].set_xlabel("number of blocks $L$")
+    axes[0][0].legend(fontsize=9, loc="upper left", framealpha=0.9)
     fig.tight_layout()
     return fig

@@ -12,7 +12,8 @@ a page with a deliberate fault.
   or a dropdown stays closed; after ``afterprint``, the page is not as it was;
 * ``math``: a maths element not typeset, a MathJax TeX error, MathJax loaded other than
   once;
-* ``width``: a display equation or a code block wider than its column (1280 px);
+* ``width``: a display equation or a code block wider than its column (1280 px), or
+  a display equation that runs under its equation number;
 * ``empty-code``: a code box with no text;
 * ``tex``: TeX in the visible text outside maths and code, or in the page title;
 * ``image``: an image that fails to load, has no alt text (a file path or a hash is
@@ -104,6 +105,19 @@ WIDTH_JS = """() => {
     const column = el.parentElement.clientWidth;
     if (el.offsetParent !== null && el.scrollWidth > column + 1) {
       out.push({kind: 'display equation', what: label(el), width: el.scrollWidth, column});
+      continue;
+    }
+    // Fits, but runs under its equation number (the number floats over the column).
+    const box = el.closest('.math');
+    const no = box && box.querySelector('.eqno');
+    const math = el.querySelector('mjx-math');
+    if (no && math && el.offsetParent !== null) {
+      const a = math.getBoundingClientRect(), b = no.getBoundingClientRect();
+      const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      if (overlap > 1 && a.top < b.bottom && b.top < a.bottom) {
+        out.push({kind: 'display equation', what: label(el) + ' runs under its number by '
+                  + Math.round(overlap) + ' px:', width: Math.round(a.width), column});
+      }
     }
   }
   for (const el of document.querySelectorAll('div.highlight pre')) {

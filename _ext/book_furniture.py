@@ -128,6 +128,50 @@ class LatexBookStructure(SphinxPostTransform):
                 break
 
 
+def _latex_html_only_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """In the PDF: no entry of the landing page's contents and no link for the
+    HTML-only pages (their text stays, unlinked). On ``doctree-resolved``: after
+    every post-transform, sphinx-jupyterbook-latex's ListTableOfContents (999, the
+    last priority docutils orders correctly) included."""
+    if app.builder.format != "latex":
+        return
+    html_only = set(app.config.book_html_only)
+
+    def target(ref: nodes.Element) -> str:
+        uri = ref.get("refuri", "")
+        return uri[1:].split("#")[0] if uri.startswith("%") else ""
+
+    for ref in list(doctree.findall(nodes.reference)):
+        if target(ref) not in html_only or ref.parent is None:
+            continue
+        para, item = ref.parent, ref.parent.parent
+        if (isinstance(para, nodes.paragraph) and isinstance(item, nodes.list_item)
+                and len(para.children) == 1 and len(item.children) == 1):
+            _remove_list_item(item)
+        else:
+            ref.replace_self(ref.children)
+
+
+def _remove_list_item(item: nodes.Element) -> None:
+    """Remove a list item; a list left empty goes too, and so does the caption item
+    (a paragraph with no link) that held it."""
+    lst = item.parent
+    lst.remove(item)
+    if lst.children:
+        return
+    outer = lst.parent
+    index = outer.index(lst)
+    outer.remove(lst)
+    if isinstance(outer, nodes.list_item):
+        if not any(True for _ in outer.findall(nodes.reference)):
+            _remove_list_item(outer)
+    elif index > 0 and isinstance(outer[index - 1], nodes.list_item):
+        # sphinx-jupyterbook-latex puts a part's caption item before its list
+        caption = outer[index - 1]
+        if not any(True for _ in caption.findall(nodes.reference)):
+            _remove_list_item(caption)
+
+
 # ------------------------------------------------------------------ versions
 def _version(dist: str) -> str:
     try:
@@ -219,6 +263,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", _letter_appendices, priority=900)
     app.add_directive("package-versions", PackageVersionsDirective)
     app.add_post_transform(LatexBookStructure)
+    app.connect("doctree-resolved", _latex_html_only_links)
     app.add_js_file("book_furniture.js")
     app.add_css_file("book_furniture.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -9,6 +9,11 @@ more until MathJax has typeset what is in view and the page is idle. Printed:
 the median over the runs of the longest task, and of the time until then.
 
     .venv/bin/python tools/measure_longtasks.py [--runs 3] [--rates 1,4] [PAGE ...]
+    .venv/bin/python tools/measure_longtasks.py --before OLD_SITE_DIR   # before/after
+
+With ``--before``, each page is also loaded from an older build (e.g. a copy of
+``_build/html`` made before a change), alternating with the current one run by run,
+so that both see the same load on a shared machine.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ def main() -> None:
     parser.add_argument("pages", nargs="*")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rates", default="1,4")
+    parser.add_argument("--before", type=Path, help="an older build of the site to compare")
     args = parser.parse_args()
     pages = args.pages or sorted(
         p.relative_to(SITE).as_posix()
@@ -61,24 +67,43 @@ def main() -> None:
         and p.name not in ("index.html", "genindex.html", "search.html")
     )
     rates = [float(r) for r in args.rates.split(",")]
-    handler = functools.partial(_Quiet, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    sites = [SITE] if args.before is None else [args.before, SITE]
+    servers, bases = [], []
+    for site in sites:
+        handler = functools.partial(_Quiet, directory=str(site))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        bases.append(f"http://127.0.0.1:{server.server_address[1]}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        print("| page | " + " | ".join(f"longest task, CPU/{r:g} (ms) | settled (ms)" for r in rates) + " |")
+        if args.before is None:
+            print("| page | " + " | ".join(
+                f"longest task, CPU/{r:g} (ms) | settled (ms)" for r in rates) + " |")
+        else:
+            print("| page | " + " | ".join(
+                f"longest task, CPU/{r:g}: before → after (ms)" for r in rates) + " |")
         for page in pages:
             cells = []
             for rate in rates:
-                runs = [measure(browser, f"{base}/{page}", rate) for _ in range(args.runs)]
-                cells.append(f"{statistics.median(r[0] for r in runs):.0f}")
-                cells.append(f"{statistics.median(r[1] for r in runs):.0f}")
+                runs: list[list[tuple[float, float]]] = [[] for _ in sites]
+                for _ in range(args.runs):
+                    for k, base in enumerate(bases):  # alternate: the same load for both
+                        if (Path(sites[k]) / page).is_file():
+                            runs[k].append(measure(browser, f"{base}/{page}", rate))
+                med = [statistics.median(r[0] for r in rs) if rs else float("nan")
+                       for rs in runs]
+                if args.before is None:
+                    cells.append(f"{med[0]:.0f}")
+                    cells.append(f"{statistics.median(r[1] for r in runs[0]):.0f}")
+                else:
+                    cells.append(f"{med[0]:.0f} → {med[1]:.0f}")
             print(f"| {page} | " + " | ".join(cells) + " |", flush=True)
         browser.close()
-    server.shutdown()
+    for server in servers:
+        server.shutdown()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ a page with a deliberate fault.
 ``check_page`` returns a list of problems, each starting with the name of the check:
 
 * ``longtask``: a main-thread task of more than ``LONGTASK_LIMIT_MS`` while the page
-  loads (the best of two loads, so that another process on the machine cannot fail it);
+  loads (the test takes the best of up to three loads: other processes on a shared
+  machine can only lengthen a task);
 * ``lazy``: MathJax typesets everything at load though the page has more maths than
   fit on a screen (``ui/lazy`` is not working);
 * ``print``: after ``beforeprint``, a formula is left untypeset, an exercise solution

@@ -82,21 +82,25 @@ def open_page(browser: Any, site_url: str, page_path: str) -> tuple[Any, Any, li
     return context, page, problems, settle(page)
 
 
-def _longest_of_two(browser: Any, site_url: str, page_path: str, first: float) -> float:
-    """Another process on the machine can only make a task longer: over the limit,
-    the page is loaded once more and the shorter of the two longest tasks counts."""
-    if first <= LONGTASK_LIMIT_MS:
-        return first
-    context, _page, _problems, again = open_page(browser, site_url, page_path)
-    context.close()
-    return min(first, again)
+def _shortest_longest_task(browser: Any, site_url: str, page_path: str, first: float) -> float:
+    """Other processes on a shared machine can only make a task longer: over the
+    limit, the page is loaded again (up to three loads in all) and the shortest of
+    the longest tasks counts."""
+    best = first
+    for _ in range(2):
+        if best <= LONGTASK_LIMIT_MS:
+            break
+        context, _page, _problems, again = open_page(browser, site_url, page_path)
+        context.close()
+        best = min(best, again)
+    return best
 
 
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page(page_path: str, browser: Any, site_url: str) -> None:
     context, page, problems, longest = open_page(browser, site_url, page_path)
     try:
-        longest = _longest_of_two(browser, site_url, page_path, longest)
+        longest = _shortest_longest_task(browser, site_url, page_path, longest)
         problems += check_page(page, page_path, longest, chapter=page_path.startswith("chapters/"))
         page.wait_for_load_state("networkidle")
         shot = SCREENSHOTS / (page_path.removesuffix(".html").replace("/", "__") + ".png")

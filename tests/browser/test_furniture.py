@@ -6,7 +6,8 @@ a link for every DOI, arXiv number and URL of ``references.bib``; a favicon at t
 site's root; a last-updated date in every footer; the build-status page lists every
 notebook as executed without error and the versions of the key packages; search
 summaries and result titles show formulas as text, not TeX; a link to an equation
-further down the page lands on it although MathJax typesets lazily.
+further down the page lands on it although MathJax typesets lazily; a page printed by
+Chromium shows every formula typeset and every exercise solution.
 """
 
 from __future__ import annotations
@@ -182,3 +183,43 @@ def test_equation_link_further_down_lands_on_it(browser: Any, site_url: str) -> 
     finally:
         page.close()
     assert 0 <= top < 300, f"after the jump to {href} the equation is at y = {top:.0f} px"
+
+
+def test_printed_page_shows_solutions_and_maths(browser: Any, site_url: str, tmp_path: Path) -> None:
+    """Chromium's own printing (``page.pdf``) of a page: every formula typeset (no
+    TeX in the printed text) and every exercise solution printed."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not installed (apt-get install poppler-utils)")
+    doc = APPENDICES[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(f"{site_url}/{doc}.html", wait_until="load")
+        settle(page)
+        # each solution: its title and a run of four words of its (hidden) content
+        solutions = page.evaluate(r"""() => Array.from(document.querySelectorAll('.solution'))
+          .map(sol => {
+            const walk = document.createTreeWalker(sol, NodeFilter.SHOW_TEXT);
+            let words = '';
+            for (let n = walk.nextNode(); n && !words; n = walk.nextNode()) {
+              if (n.parentElement.closest('.admonition-title, mjx-container, .math')) continue;
+              const m = n.textContent.match(/[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3}/);
+              if (m) words = m[0].replace(/\s+/g, ' ');
+            }
+            return [sol.querySelector('.admonition-title').textContent.trim(), words];
+          })""")
+        lazy_before = page.evaluate("document.querySelectorAll('mjx-lazy').length")
+        page.pdf(path=str(tmp_path / "page.pdf"))
+    finally:
+        page.close()
+    text = subprocess.run(["pdftotext", str(tmp_path / "page.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert lazy_before > 0, "every formula was typeset at load: nothing left for printing to do"
+    assert not re.search(r"\\[()\[\]]|\\[A-Za-z]{2,}", text), "TeX in the printed page"
+    assert solutions
+    body = re.sub(r"\s+", " ", text)
+    for title, words in solutions:
+        assert title in body, f"{title!r} not printed"
+        assert words and words in body, f"{title!r} printed without its content ({words!r})"

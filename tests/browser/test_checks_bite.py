@@ -6,6 +6,7 @@ column, an equation that runs under its number, TeX in a paragraph and in a link
 is its file path and an image outside any figure, a stylesheet that answers 404, a
 script that blocks the main thread for 600 ms while the page loads, a closed dropdown
 that ``beforeprint`` can no longer open, and no favicon. Every check must report it.
+Chapter 1 with ``ui/lazy`` taken out of its configuration fails the lazy check.
 """
 
 from __future__ import annotations
@@ -82,3 +83,25 @@ def test_every_check_bites(browser: Any, site_url: str) -> None:
     }
     missed = [what for key, what in expected.items() if key.replace("\\\\", "\\") not in text]
     assert not missed, f"checks that did not fire: {missed}\nproblems found:\n{text}"
+
+
+def test_lazy_check_bites(browser: Any, site_url: str) -> None:
+    """Chapter 1 with ui/lazy taken out of its MathJax configuration: every formula
+    is typeset at load, and the lazy check says so."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def eager(route: Any) -> None:
+        html = route.fetch().text()
+        assert '"load": ["ui/lazy"]' in html
+        route.fulfill(body=html.replace('"load": ["ui/lazy"]', '"load": []'),
+                      content_type="text/html; charset=utf-8")
+
+    context.route("**/chapters/01_minmax_mlp.html", eager)
+    page = context.new_page()
+    page.add_init_script(LONGTASK_INIT_JS)
+    try:
+        page.goto(f"{site_url}/chapters/01_minmax_mlp.html", wait_until="load")
+        problems = check_page(page, "chapters/01_minmax_mlp.html", settle(page), chapter=True)
+    finally:
+        context.close()
+    assert any(p.startswith("lazy: all ") for p in problems), problems

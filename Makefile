@@ -28,7 +28,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help env book html pdf test test-unit test-types test-workflows test-notebooks \
         test-build test-browser test-pdf skip-pdf texlive-debs test-binder test-links \
-        test-portable notebooks serve lab bench lock clean distclean
+        test-portable notebooks serve lab bench lock clean distclean screenshots
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
@@ -42,6 +42,7 @@ help:
 	@echo "make lock     re-resolve requirements.in into requirements.lock (and binder/)"
 	@echo "make test-binder  build Binder's environment in a fresh venv, run every notebook"
 	@echo "make test-links   build the site with and without a repository URL and PDF; check"
+	@echo "make screenshots  each chapter's top, answer box, widest equations at 1280/390 px"
 	@echo "make clean    remove _build (distclean: also .venv and node_modules)"
 
 # ---------------------------------------------------------------- environment
@@ -119,6 +120,10 @@ test-browser: test-build
 # The PDF read back with pdftotext and pdfimages (tests/publish/test_pdf.py).
 test-pdf: pdf
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_pdf.py
+
+# Each chapter's first screen, answer box and widest equations at 1280 and 390 px.
+screenshots: test-build
+	$(BIN)/python tools/screenshots.py
 
 texlive-debs:  # the list, for .ci/run
 	@echo $(TEXLIVE_DEBS)

@@ -31,7 +31,10 @@ import colab_cell  # noqa: E402
 
 def chapters() -> list[Path]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [ROOT / f"{e['file']}.ipynb" for part in toc["parts"] for e in part["chapters"]]
+    # The notebooks (the back matter's Markdown pages, References and build status, have
+    # no code to run).
+    return [ROOT / f"{e['file']}.ipynb" for part in toc["parts"] for e in part["chapters"]
+            if (ROOT / f"{e['file']}.ipynb").is_file()]
 
 
 def dumps(nb: dict[str, Any]) -> str:

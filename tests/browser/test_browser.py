@@ -1,23 +1,28 @@
 """Open every page of the built book in Chromium, offline, and check what a reader sees.
 
-A page fails when: MathJax did not typeset every maths element (or reported a
-TeX error), raw TeX stays visible in the text, MathJax is loaded more or less
-than once, a console error or page error occurs, an image fails to load, a
-same-site resource answers with an error, or a request to any other host was
-attempted (such requests are blocked). A full-page screenshot of each page is
-saved under ``_build/screenshots/``.
+Each page is loaded at 1280 x 900 with every request to another host blocked, and
+fails on any problem ``checks.check_page`` finds (its docstring lists them: a long
+main-thread task while loading, lazy typesetting off, printing that hides anything,
+maths not typeset or a TeX error, a display equation or code block wider than its
+column, an empty code box, raw TeX in the text, an image without alt text or caption,
+no favicon) and on any console or page error, any same-site request that fails or
+answers 4xx/5xx, and any request to another host. A screenshot of each page (its
+first screen, after printing has typeset everything) goes to ``_build/screenshots/``;
+``make screenshots`` takes the chapters' answer boxes and widest equations at 1280 px
+and 390 px.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from .checks import LONGTASK_LIMIT_MS, check_page, settle
 from .conftest import SCREENSHOTS, SITE
+from .longtasks import LONGTASK_INIT_JS
 
 PAGES = sorted(
     p.relative_to(SITE).as_posix()
@@ -27,48 +32,6 @@ PAGES = sorted(
 
 REDIRECT = re.compile(r'http-equiv="refresh"[^>]*url=([^"\s>]+)', re.IGNORECASE)
 
-# Text a reader should never see: TeX that MathJax did not turn into maths.
-RAW_TEX = re.compile(
-    r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\\end\{|\\frac|\\mathbb|\\operatorname|\\top\b"
-    r"|\$[^$\s][^$\n]{0,80}\$"
-)
-
-# Visible text of the page, without code, scripts and typeset maths.
-VISIBLE_TEXT_JS = """() => {
-  const clone = document.body.cloneNode(true);
-  clone.querySelectorAll(
-    'pre, code, script, style, noscript, mjx-container, mjx-assistive-mml, .highlight, '
-    + 'template, [hidden], .d-none, #pst-search-dialog'
-  ).forEach(e => e.remove());
-  return clone.innerText;
-}"""
-
-MATH_JS = """async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-  }
-  const maths = Array.from(document.querySelectorAll('.math'));
-  return {
-    maths: maths.length,
-    untypeset: maths.filter(e => !e.querySelector('mjx-container')).length,
-    containers: document.querySelectorAll('mjx-container').length,
-    errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent),
-    scripts: Array.from(document.scripts).filter(s => /mathjax/i.test(s.src)).map(s => s.src),
-    hasMathJax: !!window.MathJax && !!window.MathJax.version,
-  };
-}"""
-
-IMAGES_JS = """async () => {
-  const imgs = Array.from(document.images);
-  imgs.forEach(img => { img.loading = 'eager'; });
-  const results = await Promise.all(imgs.map(img =>
-    img.decode().then(() => null, () => img.currentSrc || img.src)));
-  return {count: imgs.length,
-          broken: results.filter(r => r !== null)
-                  .concat(imgs.filter(i => i.complete && i.naturalWidth === 0)
-                              .map(i => i.currentSrc || i.src))};
-}"""
-
 
 def test_site_has_every_chapter() -> None:
     expected = {
@@ -77,15 +40,17 @@ def test_site_has_every_chapter() -> None:
         "chapters/02_residual_backprop.html",
         "chapters/03_ppca_em.html",
         "chapters/appendix_linear_gaussian.html",
+        "references.html",
+        "build_status.html",
     }
     assert expected <= set(PAGES), f"missing pages: {sorted(expected - set(PAGES))}"
 
 
-@pytest.mark.parametrize("page_path", PAGES)
-def test_page_offline(page_path: str, browser: Any, site_url: str) -> None:
+def open_page(browser: Any, site_url: str, page_path: str) -> tuple[Any, Any, list[str], float]:
+    """A fresh context, the page loaded and settled: (context, page, network problems,
+    longest task in ms)."""
     host = urlsplit(site_url).netloc
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    foreign: list[str] = []
     problems: list[str] = []
 
     def route(r: Any) -> None:
@@ -94,55 +59,55 @@ def test_page_offline(page_path: str, browser: Any, site_url: str) -> None:
         if parts.scheme in ("data", "blob", "about") or parts.netloc == host:
             r.continue_()
         else:
-            foreign.append(url)
+            problems.append(f"network: request to another host (blocked): {url}")
             r.abort()
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "response",
-        lambda r: problems.append(f"HTTP {r.status} for {r.url}")
-        if r.status >= 400 and urlsplit(r.url).netloc == host
-        else None,
-    )
-    page.on(
-        "requestfailed",
-        lambda r: problems.append(f"request failed: {r.url} ({r.failure})")
-        if urlsplit(r.url).netloc == host
-        else None,
-    )
+    page.add_init_script(LONGTASK_INIT_JS)
+    page.on("console", lambda m: problems.append(f"network: console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"network: page error: {e}"))
+    page.on("response", lambda r: problems.append(f"network: HTTP {r.status} for {r.url}")
+            if r.status >= 400 and urlsplit(r.url).netloc == host else None)
+    page.on("requestfailed", lambda r: problems.append(
+        f"network: request failed: {r.url} ({r.failure})")
+            if urlsplit(r.url).netloc == host else None)
+    page.goto(f"{site_url}/{page_path}", wait_until="load")
+    redirect = REDIRECT.search((SITE / page_path).read_text(encoding="utf-8"))
+    if redirect:  # e.g. index.html -> intro.html: check the page it lands on
+        target = redirect.group(1).strip("'")
+        page.wait_for_url(f"**/{target}")
+        page.wait_for_load_state("load")
+    return context, page, problems, settle(page)
+
+
+def _shortest_longest_task(browser: Any, site_url: str, page_path: str, first: float) -> float:
+    """Other processes on a shared machine can only make a task longer: over the
+    limit, the page is loaded again (up to three loads in all) and the shortest of
+    the longest tasks counts."""
+    best = first
+    for _ in range(2):
+        if best <= LONGTASK_LIMIT_MS:
+            break
+        context, _page, _problems, again = open_page(browser, site_url, page_path)
+        context.close()
+        best = min(best, again)
+    return best
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page(page_path: str, browser: Any, site_url: str) -> None:
+    context, page, problems, longest = open_page(browser, site_url, page_path)
     try:
-        page.goto(f"{site_url}/{page_path}", wait_until="load")
-        redirect = REDIRECT.search((SITE / page_path).read_text(encoding="utf-8"))
-        if redirect:  # e.g. index.html -> intro.html: check the page it lands on
-            target = redirect.group(1).strip("'")
-            page.wait_for_url(f"**/{target}")
-            page.wait_for_load_state("load")
-        math = page.evaluate(MATH_JS)
-        images = page.evaluate(IMAGES_JS)
+        longest = _shortest_longest_task(browser, site_url, page_path, longest)
+        problems += check_page(page, page_path, longest, chapter=page_path.startswith("chapters/"))
         page.wait_for_load_state("networkidle")
-        text = page.evaluate(VISIBLE_TEXT_JS)
         shot = SCREENSHOTS / (page_path.removesuffix(".html").replace("/", "__") + ".png")
         shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 0
     finally:
         context.close()
-
-    assert not foreign, f"{page_path} requested other hosts: {foreign}"
-    assert not problems, f"{page_path}: {problems}"
-    assert not images["broken"], f"{page_path}: images failed to load: {images['broken']}"
-    if page_path.startswith("chapters/"):  # every chapter shows figures made by its code
-        assert images["count"] > 0, f"{page_path} shows no figure"
-    if math["maths"]:
-        assert math["hasMathJax"], f"{page_path} has maths but MathJax did not start"
-        assert len(math["scripts"]) == 1, f"{page_path} loads MathJax {len(math['scripts'])} times"
-        assert math["untypeset"] == 0, (
-            f"{page_path}: {math['untypeset']} of {math['maths']} maths elements not typeset"
-        )
-        assert math["containers"] >= math["maths"]
-    assert not math["errors"], f"{page_path}: MathJax TeX errors: {math['errors']}"
-    leftover = sorted(set(RAW_TEX.findall(text)))
-    assert not leftover, f"{page_path} shows raw TeX: {leftover[:10]}"
-    assert shot.stat().st_size > 0
+    assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)

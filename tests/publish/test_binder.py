@@ -29,7 +29,9 @@ KERNEL = "hw4-binder-test"
 
 def _chapters() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [f"{e['file']}.ipynb" for part in toc["parts"] for e in part["chapters"]]
+    # The notebooks (the back matter's Markdown pages have no code).
+    return [f"{e['file']}.ipynb" for part in toc["parts"] for e in part["chapters"]
+            if (ROOT / f"{e['file']}.ipynb").is_file()]
 
 
 def _checkout_files() -> list[str]:

@@ -50,7 +50,9 @@ def _hrefs(page: Path) -> list[str]:
 
 def _chapters() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [e["file"] for part in toc["parts"] for e in part["chapters"]]
+    # The notebooks (the back matter's Markdown pages have no launch buttons).
+    return [e["file"] for part in toc["parts"] for e in part["chapters"]
+            if (ROOT / f"{e['file']}.ipynb").is_file()]
 
 
 def _build(name: str, repository: str, pdf: bool) -> Path:

@@ -27,10 +27,31 @@ TOOLS = ("pdftotext", "pdfimages")
 
 
 def _chapters() -> list[Path]:
+    """The notebooks of _toc.yml in order (the Markdown pages of the back matter,
+    References and build status, are left out of the PDF: _ext/book_furniture.py)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     return [
         ROOT / f"{entry['file']}.ipynb" for part in toc["parts"] for entry in part["chapters"]
+        if (ROOT / f"{entry['file']}.ipynb").is_file()
     ]
+
+
+def _numbers() -> list[str]:
+    """Chapter numbers as printed: 1, 2, ... then A, B, ... for the part "Appendix"."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    numbers: list[str] = []
+    n = letters = 0
+    for part in toc["parts"]:
+        for entry in part["chapters"]:
+            if not (ROOT / f"{entry['file']}.ipynb").is_file():
+                continue
+            if part.get("caption") == "Appendix":
+                numbers.append(chr(ord("A") + letters))
+                letters += 1
+            else:
+                n += 1
+                numbers.append(str(n))
+    return numbers
 
 
 def _markdown(path: Path) -> str:
@@ -72,8 +93,8 @@ def test_every_chapter_title_in_order(text: str) -> None:
 
 
 def test_equations_numbered_per_chapter(text: str) -> None:
-    numbers = set(re.findall(r"\((\d+\.\d+)\)", text))
-    for k, path in enumerate(_chapters(), start=1):
+    numbers = set(re.findall(r"\(([\dA-Z]+\.\d+)\)", text))
+    for k, path in zip(_numbers(), _chapters()):
         labels = re.findall(r"^\$\$[ \t]*\(([\w-]+)\)[ \t]*$", _markdown(path), re.M)
         expected = {f"{k}.{i}" for i in range(1, len(labels) + 1)}
         assert expected <= numbers, f"{path.name}: missing {sorted(expected - numbers)}"
@@ -81,14 +102,14 @@ def test_equations_numbered_per_chapter(text: str) -> None:
 
 
 def test_blocks_numbered_as_on_the_site(text: str) -> None:
-    for name in ("Theorem 1.1", "Lemma 1.1", "Proposition 1.1", "Proposition 3.1", "Exercise 4.2"):
+    for name in ("Theorem 1.1", "Lemma 1.1", "Proposition 1.1", "Proposition 3.1", "Exercise A.2"):
         assert name in text, name
-    deep = re.findall(r"(?:Theorem|Lemma|Proposition|Exercise) \d+\.\d+\.\d+", text)
+    deep = re.findall(r"(?:Theorem|Lemma|Proposition|Exercise) [\dA-Z]+\.\d+\.\d+", text)
     assert not deep, f"section-level numbers, unlike the site: {deep[:5]}"
 
 
 def test_every_solution_printed(text: str) -> None:
-    for k, path in enumerate(_chapters(), start=1):
+    for k, path in zip(_numbers(), _chapters()):
         n = len(re.findall(r"^```\{exercise\}", _markdown(path), re.M))
         for i in range(1, n + 1):
             assert f"Exercise {k}.{i}" in text

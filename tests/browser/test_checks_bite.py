@@ -1,0 +1,107 @@
+"""Each check of ``checks.check_page`` fails on a page with a deliberate fault.
+
+The landing page is served with faults spliced into its HTML (Playwright's routing,
+nothing on disk changes): a display equation and a code line far wider than the
+column, an equation that runs under its number, TeX in a paragraph and in a link, an empty code box, an image whose alt text
+is its file path and an image outside any figure, a stylesheet that answers 404, a
+script that blocks the main thread for 600 ms while the page loads, a closed dropdown
+that ``beforeprint`` can no longer open, and no favicon. Every check must report it.
+Chapter 1 with ``ui/lazy`` taken out of its configuration fails the lazy check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from .checks import check_page, settle
+from .conftest import SITE
+from .longtasks import LONGTASK_INIT_JS
+
+IMAGE = next((SITE / "_images").glob("*.png")).name
+
+FAULTS = f"""
+<link rel="stylesheet" href="_static/no-such-file.css">
+<script>const t0 = performance.now(); while (performance.now() - t0 < 600) {{}}</script>
+<div class="math notranslate nohighlight">\\[{' + '.join(f'x_{{{i}}}^{{2}}' for i in range(60))}\\]</div>
+<div class="math notranslate nohighlight" id="equation-fault"><span class="eqno">(9.9)</span>\\[{' + '.join(f'x_{{{i}}}^{{2}}' for i in range(14))} + a\\]</div>
+<div class="highlight"><pre>{'wide = 1  # ' + 'x' * 150}</pre></div>
+<div class="highlight"><pre>   </pre></div>
+<p>The noise \\sigma^2 and $x$ are left as TeX; <a href="#">\\lambda_1 here</a>.</p>
+<figure><img src="_images/{IMAGE}" alt="_images/{IMAGE}"><figcaption><p>A caption.</p></figcaption></figure>
+<img src="_images/{IMAGE}" alt="A figure without a caption">
+<details class="sd-dropdown" id="stuck"><summary>Stuck</summary><p>Hidden.</p></details>
+<script>
+  // A dropdown that printing can no longer open (as if book_furniture.js were gone).
+  const stuck = document.getElementById('stuck');
+  new MutationObserver(() => {{ if (stuck.open) stuck.open = false; }})
+    .observe(stuck, {{attributes: true}});
+  window.addEventListener('beforeprint', () => {{ stuck.open = false; }});
+</script>
+"""
+
+
+def test_every_check_bites(browser: Any, site_url: str) -> None:
+    host = urlsplit(site_url).netloc
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    network: list[str] = []
+
+    def faulty(route: Any) -> None:
+        html = route.fetch().text()
+        html = html.replace('<link rel="icon"', '<link rel="x-no-icon"')
+        marker = '<article class="bd-article">'
+        assert marker in html
+        route.fulfill(body=html.replace(marker, marker + FAULTS, 1),
+                      content_type="text/html; charset=utf-8")
+
+    context.route("**/intro.html", faulty)
+    page = context.new_page()
+    page.add_init_script(LONGTASK_INIT_JS)
+    page.on("response", lambda r: network.append(f"network: HTTP {r.status} for {r.url}")
+            if r.status >= 400 and urlsplit(r.url).netloc == host else None)
+    try:
+        page.goto(f"{site_url}/intro.html", wait_until="load")
+        problems = check_page(page, "intro.html", settle(page), chapter=True) + network
+    finally:
+        context.close()
+    text = "\n".join(problems)
+    print(text)  # pytest -s shows what each check says
+    expected = {
+        "longtask: a ": "a 600 ms task",
+        "width: display equation": "a wide display equation",
+        "runs under its number": "an equation under its number",
+        "width: code block": "a wide code block",
+        "empty-code:": "an empty code box",
+        "tex: raw TeX in the text": "TeX in the text",
+        "\\\\sigma": "\\sigma in a paragraph",
+        "\\\\lambda": "\\lambda in a link",
+        "image: no alt text": "a file path as alt text",
+        "image: not a captioned figure": "an image outside a figure",
+        "print: after beforeprint": "a dropdown printing cannot open",
+        "favicon: no <link": "no favicon link",
+        "network: HTTP 404": "a stylesheet that answers 404",
+    }
+    missed = [what for key, what in expected.items() if key.replace("\\\\", "\\") not in text]
+    assert not missed, f"checks that did not fire: {missed}\nproblems found:\n{text}"
+
+
+def test_lazy_check_bites(browser: Any, site_url: str) -> None:
+    """Chapter 1 with ui/lazy taken out of its MathJax configuration: every formula
+    is typeset at load, and the lazy check says so."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def eager(route: Any) -> None:
+        html = route.fetch().text()
+        assert '"load": ["ui/lazy"]' in html
+        route.fulfill(body=html.replace('"load": ["ui/lazy"]', '"load": []'),
+                      content_type="text/html; charset=utf-8")
+
+    context.route("**/chapters/01_minmax_mlp.html", eager)
+    page = context.new_page()
+    page.add_init_script(LONGTASK_INIT_JS)
+    try:
+        page.goto(f"{site_url}/chapters/01_minmax_mlp.html", wait_until="load")
+        problems = check_page(page, "chapters/01_minmax_mlp.html", settle(page), chapter=True)
+    finally:
+        context.close()
+    assert any(p.startswith("lazy: all ") for p in problems), problems

@@ -143,7 +143,8 @@ IMAGES_JS = """async () => {
   const name = i => (i.getAttribute('src') || '').split('/').pop();
   const badAlt = i => {
     const alt = (i.getAttribute('alt') || '').trim();
-    return !alt || /[\\/]|\\.(png|jpe?g|svg|gif)$/i.test(alt) || /^[0-9a-f]{16,}$/i.test(alt)
+    return !alt || /^\\S*[\\/]\\S*$/.test(alt) || /\\.(png|jpe?g|svg|gif)$/i.test(alt)
+      || /^[0-9a-f]{16,}$/i.test(alt)
       || alt === name(i);
   };
   const noCaption = i => {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -34,7 +34,7 @@ def _readable(func: _F) -> _F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Figure:
-        with plt.rc_context(PHONE_RC):
+        with plt.rc_context(cast(Any, PHONE_RC)):
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

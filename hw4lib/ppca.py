@@ -464,23 +464,30 @@ def _blocks(n: int, d: int) -> list[slice]:
     return [slice(start, start + step) for start in range(0, n, step)]
 
 
-def _start(X: FloatArray, mean: FloatArray, q: int, total: float, rng: Any) -> FloatArray:
+def _start(
+    X: FloatArray, mean: FloatArray, q: int, total: float, rng: Any
+) -> tuple[FloatArray, FloatArray, FloatArray, float]:
     """A starting subspace: randomized subspace iteration, then Rayleigh-Ritz.
 
     ``U <- orth(S U)`` twice on ``q + 5`` random columns, then the ``q``
     leading eigenvectors of ``S`` restricted to span(U) (Halko, Martinsson and
-    Tropp, 2011, algorithm 4.4 and section 5.5): three passes over the data.
-    The start lies near the top-``q`` eigenspace, in the basin of the
-    maximum, so no column of ``W`` starts in a direction of low variance and
-    collapses there (chapter 3, section "Where EM is slow").
+    Tropp, 2011, algorithm 4.4 and section 5.5): three passes over the data,
+    the last of which also gives :func:`_pass`'s sums for the ``q`` columns
+    returned (``Xc U V = A V``). The start lies near the top-``q`` eigenspace,
+    in the basin of the maximum, so no column of ``W`` starts in a direction
+    of low variance and collapses there (chapter 3, section "Where EM is slow").
     """
     U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 5))))[0]
     for _ in range(2):
         AtA, RtA, _ = _pass(X, mean, U, total)
         U = np.linalg.qr(U @ AtA + RtA)[0]  # S U = U B + (I - U U^T) S U
-    vecs = np.linalg.eigh(_pass(X, mean, U, total)[0])[1]
-    out: FloatArray = U @ vecs[:, ::-1][:, :q]
-    return out
+    AtA, RtA, _ = _pass(X, mean, U, total)
+    V = np.linalg.eigh(AtA)[1][:, ::-1][:, :q]
+    Uq, AtA_q = U @ V, V.T @ AtA @ V
+    rss = total - float(np.trace(AtA_q))
+    if rss <= 1e-6 * total:  # Pythagoras would lose digits: the direct residual
+        return (Uq, *_pass(X, mean, Uq, total))
+    return Uq, AtA_q, (RtA + U @ AtA) @ V - Uq @ AtA_q, rss  # Xc^T A V - Uq AtA_q
 
 
 def _em_step(
@@ -531,14 +538,15 @@ def _posterior_obs(
     R = X0 - obs * mean  # x_o - mean_o, 0 where missing
     M = (obs @ (W[:, :, None] * W[:, None, :]).reshape(-1, q * q)).reshape(n, q, q)
     M += sigma2 * np.eye(q)
-    Minv = np.linalg.inv(M)  # q x q per row: one batched call is faster than solves
+    Minv = np.asarray(np.linalg.inv(M), dtype=np.float64)  # one batched call, not N solves
     m = np.einsum("nij,nj->ni", Minv, R @ W)
     cov = sigma2 * Minv
     E = R - obs * (m @ W.T)  # r - W_o m on the observed entries
     counts = obs.sum(axis=1)
     logdet = np.linalg.slogdet(M)[1]
     quad = np.einsum("ij,ij->i", E, E) / sigma2 + np.einsum("ij,ij->i", m, m)
-    ll = -0.5 * (counts * (_LOG_2PI + np.log(sigma2)) + logdet - q * np.log(sigma2) + quad)
+    ll: FloatArray = -0.5 * (counts * (_LOG_2PI + np.log(sigma2)) + logdet
+                             - q * np.log(sigma2) + quad)
     return m, cov, ll
 
 
@@ -715,8 +723,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         X0 = np.where(obs > 0, X, 0.0)
         filled = np.where(obs > 0, X, mean)
         total = _sumsq(filled - mean)
-        U = _start(filled, mean, q, total, check_random_state(self.random_state))
-        AtA, _, rss = _pass(filled, mean, U, total)
+        U, AtA, _, rss = _start(filled, mean, q, total, check_random_state(self.random_state))
         sigma2 = max(rss / (n * (d - q)), 1e-12 * total / (n * d)) if fixed is None else fixed
         W = U * np.sqrt(np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2))
         history: list[float] = []
@@ -740,8 +747,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         total = sum(_sumsq(X[rows] - mean) for rows in _blocks(n, d))  # ||X - mean||^2
         if fixed is None and (n - 1 <= q or total == 0.0):  # N centred rows span N - 1 dims
             raise _rank_error(q, " after centering")
-        U = _start(X, mean, q, total, check_random_state(self.random_state))
-        AtA, RtA, rss = _pass(X, mean, U, total)
+        U, AtA, RtA, rss = _start(X, mean, q, total, check_random_state(self.random_state))
         if fixed is None and rss <= total * (max(n, d) * np.finfo(float).eps) ** 2:
             raise _rank_error(q, " after centering")
         sigma2 = rss / (n * (d - q)) if fixed is None else fixed

@@ -392,8 +392,10 @@ def test_ppca_randomised_sweep(chunk: int) -> None:
 def test_ppca_from_a_random_start_never_claims_a_saddle(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the randomized start (W0 random, the remedy removed), EM stops near saddles on
     breast_cancer; the convergence test must then say so instead of reporting converged."""
-    def random_subspace(X: np.ndarray, mean: np.ndarray, q: int, total: float, rng: object) -> np.ndarray:
-        return np.linalg.qr(np.random.default_rng(0).standard_normal((X.shape[1], q)))[0]
+    def random_subspace(X: np.ndarray, mean: np.ndarray, q: int, total: float,
+                        rng: object) -> tuple[np.ndarray, ...]:
+        U = np.linalg.qr(np.random.default_rng(0).standard_normal((X.shape[1], q)))[0]
+        return (U, *ppca_mod._pass(X, mean, U, total))
 
     monkeypatch.setattr(ppca_mod, "_start", random_subspace)
     X = REAL["breast_cancer"]

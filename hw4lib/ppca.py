@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+_START_NUDGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -437,30 +438,54 @@ def _pass(
     """``A^T A``, ``R^T A`` and ``||R||^2`` for ``Xc = X - mean``, ``A = Xc U``, ``R = Xc - A U^T``.
 
     ``A`` holds the projections on the columns of ``U`` and ``R`` the part of
-    each sample outside span(U); ``total = ||Xc||^2``. Two products with ``X``,
-    centred inside them (``Xc U = X U - 1 mean^T U``, no centred copy): with
-    ``G = Xc^T A``, ``R^T A = G - U A^T A`` and, by Pythagoras, ``||R||^2 =
-    ||Xc||^2 - ||A||^2``. When the data lie so close to span(U) that these
-    subtractions would lose more than six digits (``||R||^2 < 1e-6 ||Xc||^2``),
-    ``R`` is computed directly, block by block (a loop over blocks of rows, not
-    over samples), so that directions of small variance stay accurate.
+    each sample outside span(U); ``total = ||Xc||^2``. One pass over ``X`` in
+    blocks of rows small enough to stay in cache for both products (``A_b =
+    X_b U`` and ``X_b^T A_b``), centred inside them (``Xc U = X U - 1 mean^T
+    U``, no centred copy): with ``G = Xc^T A``, ``R^T A = G - U A^T A`` and,
+    by Pythagoras, ``||R||^2 = ||Xc||^2 - ||A||^2``. When the data lie so
+    close to span(U) that these subtractions would lose more than six digits
+    (``||R||^2 < 1e-6 ||Xc||^2``), ``R`` is computed directly, block by block
+    (a loop over blocks of rows, not over samples), so that directions of
+    small variance stay accurate.
     """
-    A = X @ U - mean @ U
-    AtA = A.T @ A
+    k, shift = U.shape[1], mean @ U
+    AtA, G, colsum = np.zeros((k, k)), np.zeros_like(U), np.zeros(k)
+    for rows in _blocks(*X.shape, k):
+        A = X[rows] @ U - shift
+        AtA += A.T @ A
+        G += X[rows].T @ A
+        colsum += A.sum(axis=0)
     rss = total - float(np.trace(AtA))
     if rss > 1e-6 * total:
-        return AtA, X.T @ A - np.outer(mean, A.sum(axis=0)) - U @ AtA, rss
+        return AtA, G - np.outer(mean, colsum) - U @ AtA, rss
     RtA, rss = np.zeros_like(U), 0.0
-    for rows in _blocks(len(X), X.shape[1]):
-        Rb = (X[rows] - mean) - A[rows] @ U.T
-        RtA += Rb.T @ A[rows]
+    for rows in _blocks(*X.shape):
+        A = X[rows] @ U - shift
+        Rb = (X[rows] - mean) - A @ U.T
+        RtA += Rb.T @ A
         rss += _sumsq(Rb)
     return AtA, RtA, rss
 
 
-def _blocks(n: int, d: int) -> list[slice]:
-    """Blocks of rows of about 32 MB of float64 each."""
-    step = max(16, (1 << 22) // d)
+def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
+    """Column means and ``||X - mean||^2`` in one pass over ``X``.
+
+    Sums are taken of ``X - X[0]``, a shift by one sample, so the final
+    subtraction ``sum ||x - x_0||^2 - n ||mean - x_0||^2`` loses no more than a
+    bit or two (``||mean - x_0||^2`` is of the order of one sample's spread).
+    """
+    shift, s1, s2 = X[0], np.zeros(X.shape[1]), 0.0
+    for rows in _blocks(*X.shape):
+        B = X[rows] - shift
+        s1 += B.sum(axis=0)
+        s2 += _sumsq(B)
+    n = len(X)
+    return shift + s1 / n, max(s2 - float(s1 @ s1) / n, 0.0)
+
+
+def _blocks(n: int, d: int, k: int = 1) -> list[slice]:
+    """Blocks of rows of about ``4 / k`` MB of float64, which stay in cache for ``k`` columns."""
+    step = max(16, (1 << 19) // (d * k))
     return [slice(start, start + step) for start in range(0, n, step)]
 
 
@@ -690,8 +715,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         if not obs.all():
             self.mean_, W, sigma2, history, self.converged_ = self._em_missing(X, obs)
         else:
-            self.mean_ = X.mean(axis=0)
-            U, w2, sigma2, history, self.converged_ = self._em(X)
+            self.mean_, total = _mean_and_total(X)
+            U, w2, sigma2, history, self.converged_ = self._em(X, total)
             if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
                 raise _rank_error(q, " after centering")
             W = U * np.sqrt(w2)
@@ -708,10 +733,13 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
 
         The start is :func:`_start` and the closed form on the data with each
-        missing entry replaced by its column's mean. It stops when the EM step
-        is within ``tol`` of the fixed point in the model's own units: the
+        missing entry replaced by its column's mean, nudged at random. The
         step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
-        length of the step in whitened units, extrapolated by :func:`_done`.
+        root-mean-square change per row of the fitted observed entries, in
+        units of the noise standard deviation; EM stops when that, extrapolated
+        by :func:`_done`, is below ``tol``. The E-step's ``W_o^T W_o + sigma2
+        I`` squares the conditioning of ``W``: standardise columns whose scales
+        differ by more than about 1e3.
         """
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
@@ -723,9 +751,16 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         X0 = np.where(obs > 0, X, 0.0)
         filled = np.where(obs > 0, X, mean)
         total = _sumsq(filled - mean)
-        U, AtA, _, rss = _start(filled, mean, q, total, check_random_state(self.random_state))
+        if fixed is None and (n - 1 <= q or total == 0.0):
+            raise _rank_error(q, " on the rows with an observed entry")
+        rng = check_random_state(self.random_state)
+        U, AtA, _, rss = _start(filled, mean, q, total, rng)
         sigma2 = max(rss / (n * (d - q)), 1e-12 * total / (n * d)) if fixed is None else fixed
         W = U * np.sqrt(np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2))
+        # Mean-filling zeroes the covariance between entries never observed together, so
+        # W could start (and PX-EM stay) on a saddle; a random nudge of noise size avoids it.
+        W += _START_NUDGE * np.sqrt(sigma2) * rng.standard_normal(W.shape)
+        floor = total / (n * d) * (max(n, d) * np.finfo(float).eps) ** 2
         history: list[float] = []
         residuals: list[float] = []
         for _ in range(self.max_iter):
@@ -734,17 +769,18 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
             W, mean, sigma2, gain = _m_step_obs(X0, obs, m, cov, W, mean, sigma2,
                                                 fixed is None, self.algorithm == "px-em")
             residuals.append(np.sqrt(2.0 * gain / n))
+            if fixed is None and sigma2 <= floor:  # the likelihood is unbounded
+                raise _rank_error(q, " on its observed entries")
             if _done(residuals, self.tol):
                 break
         history.append(float(_posterior_obs(X0, obs, mean, W, sigma2)[2].sum()))
         U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
         return mean, U * w, sigma2, history, _done(residuals, self.tol)
 
-    def _em(self, X: FloatArray) -> tuple[Any, ...]:
+    def _em(self, X: FloatArray, total: float) -> tuple[Any, ...]:
         """EM from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
         n, d = X.shape
         q, fixed, mean = self.n_components, self.noise_variance, self.mean_
-        total = sum(_sumsq(X[rows] - mean) for rows in _blocks(n, d))  # ||X - mean||^2
         if fixed is None and (n - 1 <= q or total == 0.0):  # N centred rows span N - 1 dims
             raise _rank_error(q, " after centering")
         U, AtA, RtA, rss = _start(X, mean, q, total, check_random_state(self.random_state))
@@ -792,8 +828,10 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q)).
 
         With NaN entries, ``E[z | x_o]`` given the observed ones (eq.
-        (ch4-eq-estep)); ``inverse_transform`` of it is ``E[x | x_o]``, which
-        imputes the missing entries by their conditional mean.
+        (ch4-eq-estep)); ``inverse_transform`` of it is ``E[x | x_o]`` on the
+        missing entries (on the observed ones, the model's smoothed value), so
+        ``np.where(np.isnan(X), model.inverse_transform(model.transform(X)), X)``
+        imputes each missing entry by its conditional mean.
         """
         Xc = self._centered(X)
         if np.isnan(Xc).any():

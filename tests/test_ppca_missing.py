@@ -54,10 +54,11 @@ def observed_loglik(X: np.ndarray, mean: np.ndarray, C: np.ndarray) -> np.ndarra
     return out
 
 
-def optimise(X: np.ndarray, q: int) -> tuple[float, np.ndarray]:
+def optimise(X: np.ndarray, q: int, restarts: int = 0) -> tuple[float, np.ndarray]:
     """The observed-data maximum by BFGS over (W, mean, log sigma2), rows grouped by pattern.
 
-    Started from the closed form of the mean-imputed data (numpy's eigh), not from the fit.
+    Started from the closed form of the mean-imputed data (numpy's eigh), not from the fit,
+    and from ``restarts`` random loadings; the best run is returned.
     """
     n, d = X.shape
     obs = ~np.isnan(X)
@@ -87,9 +88,12 @@ def optimise(X: np.ndarray, q: int) -> tuple[float, np.ndarray]:
     lam, vecs = np.linalg.eigh(filled.T @ filled / n)
     s2 = lam[:-q].mean()
     W0 = vecs[:, -q:] * np.sqrt(np.maximum(lam[-q:] - s2, 1e-3))
-    theta = np.concatenate([W0.ravel(), mean, [np.log(s2)]])
-    res = minimize(negll, theta, method="BFGS", options={"gtol": 1e-8, "maxiter": 5000})
-    return -float(res.fun), unpack(res.x)[1]
+    starts = [W0] + [np.random.default_rng(k).standard_normal((d, q)) * np.sqrt(lam[-1])
+                     for k in range(restarts)]
+    runs = [minimize(negll, np.concatenate([W.ravel(), mean, [np.log(s2)]]), method="BFGS",
+                     options={"gtol": 1e-8, "maxiter": 5000}) for W in starts]
+    best = min(runs, key=lambda r: r.fun)
+    return -float(best.fun), unpack(best.x)[1]
 
 
 CASES = [("mcar", 0.05), ("mcar", 0.3), ("mcar", 0.6), ("blocks", 0.0)]
@@ -151,6 +155,62 @@ def test_m_step_gain_is_the_rise_of_the_expected_complete_log_likelihood() -> No
     assert gain == pytest.approx(Q(W1, mean1, s21) - Q(W, mean, s2), rel=1e-9)
     assert Q(W1, mean1, s21) >= Q(W1 + 1e-4, mean1, s21)  # a maximum in W ...
     assert Q(W1, mean1, s21) >= Q(W1, mean1, 1.01 * s21)  # ... and in sigma2
+
+
+def disjoint_blocks(X: np.ndarray) -> np.ndarray:
+    """No row observes both halves of the columns: their covariance is seen only through W."""
+    out = X.copy()
+    half, d = len(X) // 2, X.shape[1]
+    out[:half, : d // 2] = np.nan
+    out[half:, d // 2 :] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("algorithm", ["px-em", "em"])
+def test_entries_never_observed_together_reach_the_maximum(algorithm: str) -> None:
+    """Mean-filling starts W on a saddle here (no cross-block covariance); the nudge leaves it."""
+    Xm = disjoint_blocks(factor_data(300, 6, 2, seed=3))
+    model = PPCA(n_components=2, algorithm=algorithm, max_iter=5000, random_state=0).fit(Xm)
+    best, _ = optimise(Xm, 2, restarts=3)
+    assert model.converged_
+    assert model.score_samples(Xm).sum() >= best - (1e-6 * abs(best) + 1e-3)
+
+
+def test_without_the_nudge_px_em_stops_on_the_saddle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ppca_mod, "_START_NUDGE", 0.0)
+    Xm = disjoint_blocks(factor_data(300, 6, 2, seed=3))
+    model = PPCA(n_components=2, random_state=0).fit(Xm)
+    best, _ = optimise(Xm, 2, restarts=3)
+    assert model.score_samples(Xm).sum() < best - 100.0  # the test above has teeth
+
+
+def rank_two(n: int = 40) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 2)) @ rng.standard_normal((2, 5))
+
+
+@pytest.mark.parametrize("case", ["rank 2, q = 2", "constant", "two rows", "one row left"])
+def test_degenerate_data_with_nan_raise_the_rank_error(case: str) -> None:
+    X = {"rank 2, q = 2": rank_two(), "constant": np.ones((30, 4)),
+         "two rows": rank_two(2), "one row left": rank_two(6)}[case]
+    X = X.copy()
+    if case == "one row left":
+        X[1:] = np.nan
+    else:
+        X[0, 0] = np.nan
+    q = 2 if case.startswith("rank") else 1
+    with pytest.raises(ValueError, match="noise variance is 0"):
+        PPCA(n_components=q, random_state=0).fit(X)
+
+
+def test_column_scales_1e3_apart() -> None:
+    """The supported range with NaN (the E-step squares W's conditioning; documented)."""
+    X = factor_data(300, 6, 2, seed=19) * np.logspace(-3, 3, 6)
+    Xm = mcar(X, 0.2, seed=20)
+    model = PPCA(n_components=2, random_state=0, max_iter=5000).fit(Xm)
+    expected = observed_loglik(Xm, model.mean_, model.get_covariance())
+    np.testing.assert_allclose(model.score_samples(Xm), expected, rtol=1e-8)
+    assert model.converged_ and np.all(np.diff(model.log_likelihood_) >= -1e-9 * abs(expected.sum()))
 
 
 def test_score_samples_is_the_density_of_the_observed_entries() -> None:

@@ -450,7 +450,7 @@ def _pass(
     """
     k, shift = U.shape[1], mean @ U
     AtA, G, colsum = np.zeros((k, k)), np.zeros_like(U), np.zeros(k)
-    for rows in _blocks(*X.shape, k):
+    for rows in _blocks(len(X), X.shape[1], k):
         A = X[rows] @ U - shift
         AtA += A.T @ A
         G += X[rows].T @ A

@@ -318,3 +318,13 @@ def test_the_missing_pattern_matters(monkeypatch: pytest.MonkeyPatch) -> None:
         model = PPCA(n_components=2, max_iter=300, random_state=0).fit(X)
     monkeypatch.undo()
     assert model.score_samples(X).sum() < best - 1.0
+
+
+@pytest.mark.parametrize("q", [1, 2, 5, 9])
+def test_spd_inverse_matches_numpy(q: int) -> None:
+    rng = np.random.default_rng(q)
+    B = rng.standard_normal((50, q, q + 3))
+    M = B @ np.swapaxes(B, 1, 2) + 1e-3 * np.eye(q)
+    inv, logdet = ppca_mod._spd_inverse(M)
+    np.testing.assert_allclose(inv, np.linalg.inv(M), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(logdet, np.linalg.slogdet(M)[1], rtol=1e-12, atol=1e-12)

@@ -139,7 +139,8 @@ IMAGES_JS = """async () => {
   imgs.forEach(img => { img.loading = 'eager'; });
   const results = await Promise.all(imgs.map(img =>
     img.decode().then(() => null, () => img.currentSrc || img.src)));
-  const content = imgs.filter(i => i.closest('article, main, [role="main"]'));
+  // The page's own images: the article, not the header's launch-button logos.
+  const content = imgs.filter(i => i.closest('article'));
   const name = i => (i.getAttribute('src') || '').split('/').pop();
   const badAlt = i => {
     const alt = (i.getAttribute('alt') || '').trim();

@@ -561,7 +561,7 @@ def _posterior_obs(
     """
     n, q = len(X0), W.shape[1]
     R = X0 - obs * mean  # x_o - mean_o, 0 where missing
-    M = (obs @ (W[:, :, None] * W[:, None, :]).reshape(-1, q * q)).reshape(n, q, q)
+    M = _masked_grams(obs, W).reshape(n, q, q)
     M += sigma2 * np.eye(q)
     Minv, logdet = _spd_inverse(M)
     m = np.einsum("nij,nj->ni", Minv, R @ W)
@@ -571,6 +571,12 @@ def _posterior_obs(
     quad = np.einsum("ij,ij->i", E, E) / sigma2 + np.einsum("ij,ij->i", m, m)
     ll = -0.5 * (counts * (_LOG_2PI + np.log(sigma2)) + logdet - q * np.log(sigma2) + quad)
     return m, cov, np.where(counts > 0, ll, 0.0)  # nothing observed: log 1
+
+
+def _masked_grams(obs: FloatArray, W: FloatArray) -> FloatArray:
+    """Row ``i``: ``W_o^T W_o = sum_j obs_ij w_j w_j^T`` for its observed set, flattened (N, q*q)."""
+    out: FloatArray = obs @ (W[:, :, None] * W[:, None, :]).reshape(len(W), -1)
+    return out
 
 
 def _spd_inverse(M: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -627,7 +633,7 @@ def _m_step_obs(
     W, mean = new[:, :q], new[:, q]
     if learn:
         E = X0 - obs * (m @ W.T + mean)
-        spread = np.einsum("ij,ij->", obs @ (W[:, :, None] * W[:, None, :]).reshape(-1, q * q),
+        spread = np.einsum("ij,ij->", _masked_grams(obs, W),
                            cov.reshape(n, -1))
         ratio = (_sumsq(E) + spread) / obs.sum() / sigma2
         gain += 0.5 * obs.sum() * (ratio - 1.0 - np.log(ratio))
@@ -845,7 +851,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _observed(self, Xc: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Posterior mean, covariance and log-density of each row's observed entries."""
         obs = (~np.isnan(Xc)).astype(np.float64)
-        return _posterior_obs(np.nan_to_num(Xc), obs, 0.0 * self.mean_, self.W_,
+        return _posterior_obs(np.nan_to_num(Xc), obs, np.zeros_like(self.mean_), self.W_,
                               self.noise_variance_)
 
     def transform(self, X: Any) -> FloatArray:

@@ -142,16 +142,20 @@ def test_m_step_gain_is_the_rise_of_the_expected_complete_log_likelihood() -> No
     X0 = np.nan_to_num(X)
     rng = np.random.default_rng(0)
     W, mean, s2 = rng.standard_normal((4, 2)), rng.standard_normal(4), 0.7
-    m, cov, _ = ppca_mod._posterior_obs(X0, obs, mean, W, s2)
+    centre = rng.standard_normal(4)  # R is centred anywhere: the mean is centre + shift
+    R, shift = obs * (X0 - centre), mean - centre
+    m, cov, _, _ = ppca_mod._posterior_obs(R, obs, W, shift, s2)
 
     def Q(W: np.ndarray, mean: np.ndarray, s2: float) -> float:
         total = 0.0
         for i, j in zip(*np.nonzero(obs)):
-            r = X[i, j] - mean[j] - W[j] @ m[i]
-            total -= 0.5 * (np.log(2 * np.pi * s2) + (r * r + W[j] @ cov[i] @ W[j]) / s2)
+            r = X[i, j] - mean[j] - W[j] @ m[:, i]
+            total -= 0.5 * (np.log(2 * np.pi * s2) + (r * r + W[j] @ cov[:, :, i] @ W[j]) / s2)
         return total
 
-    W1, mean1, s21, gain = ppca_mod._m_step_obs(X0, obs, m, cov, W, mean, s2, True, False)
+    A, B, G, _, sse = ppca_mod._expected_sums(R, obs, W, shift, s2, 1)
+    W1, shift1, s21, gain = ppca_mod._m_step_obs(A, B, G, W, shift, s2, sse, obs.sum(), True, False)
+    mean1 = centre + shift1
     assert gain == pytest.approx(Q(W1, mean1, s21) - Q(W, mean, s2), rel=1e-9)
     assert Q(W1, mean1, s21) >= Q(W1 + 1e-4, mean1, s21)  # a maximum in W ...
     assert Q(W1, mean1, s21) >= Q(W1, mean1, 1.01 * s21)  # ... and in sigma2
@@ -309,8 +313,8 @@ def test_the_missing_pattern_matters(monkeypatch: pytest.MonkeyPatch) -> None:
     best, _ = optimise(X, 2)
     real = ppca_mod._posterior_obs
 
-    def ignores_pattern(X0, obs, mean, W, sigma2):  # type: ignore[no-untyped-def]
-        return real(X0, np.ones_like(obs), mean, W, sigma2)
+    def ignores_pattern(R, obs, W, shift, sigma2):  # type: ignore[no-untyped-def]
+        return real(R, np.ones_like(obs), W, shift, sigma2)
 
     monkeypatch.setattr(ppca_mod, "_posterior_obs", ignores_pattern)
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -325,6 +329,6 @@ def test_spd_inverse_matches_numpy(q: int) -> None:
     rng = np.random.default_rng(q)
     B = rng.standard_normal((50, q, q + 3))
     M = B @ np.swapaxes(B, 1, 2) + 1e-3 * np.eye(q)
-    inv, logdet = ppca_mod._spd_inverse(M)
-    np.testing.assert_allclose(inv, np.linalg.inv(M), rtol=1e-9, atol=1e-12)
+    inv, logdet = ppca_mod._spd_inverse(np.moveaxis(M, 0, -1))  # sample index last
+    np.testing.assert_allclose(np.moveaxis(inv, -1, 0), np.linalg.inv(M), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(logdet, np.linalg.slogdet(M)[1], rtol=1e-12, atol=1e-12)

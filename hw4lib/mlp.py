@@ -119,7 +119,8 @@ class MLP:
         """Input, hidden activations and output, checking that nothing overflows."""
         a = as_float_array(x, "x", min_ndim=1, allow_empty=True)
         if a.shape[-1] != self.n_in:
-            raise ValueError(f"x must have shape (..., {self.n_in}); got shape {a.shape}")
+            raise ValueError(f"x must have shape (..., {self.n_in}); got shape {a.shape} "
+                             f"(last dimension {a.shape[-1]})")
         out = [a]
         with np.errstate(over="ignore", invalid="ignore"):
             for k, (W, b) in enumerate(zip(self.weights, self.biases)):

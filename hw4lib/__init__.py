@@ -1,53 +1,26 @@
 """hw4lib: the executable companion to the CSC2515 HW4 book.
 
-One module per chapter, each function's docstring citing the chapter equation
-it implements:
-
-* :mod:`hw4lib.mlp` -- chapter 1, an exact ReLU network for min and max;
-* :mod:`hw4lib.residual` -- chapter 2, backprop through a residual block;
-* :mod:`hw4lib.ppca` -- chapter 3, EM for probabilistic PCA.
-
-Plotting helpers live in :mod:`hw4lib.plotting` (imported on demand, so that
-``import hw4lib`` does not import matplotlib).
+One module per chapter, each function's docstring citing the chapter equation it implements:
+:mod:`hw4lib.mlp` (chapter 1, an exact ReLU network for min and max), :mod:`hw4lib.residual`
+(chapter 2, backprop through a residual block) and :mod:`hw4lib.ppca` (chapter 3, EM for
+probabilistic PCA). Figures live in :mod:`hw4lib.plotting`, imported on demand so that
+``import hw4lib`` does not import matplotlib.
 """
 
 from __future__ import annotations
 
 from . import mlp
 from .mlp import MLP, TrainResult, comparator_stages, minmax_mlp, relu, sorting_mlp, train_mlp
-from .ppca import (
-    PPCA,
-    EMResult,
-    ppca_closed_form,
-    ppca_em,
-    ppca_log_likelihood,
-    ppca_m_step,
-    ppca_posterior,
-)
-from .residual import (
-    ACTIVATIONS,
-    block_jacobian,
-    input_gradient_norms,
-    residual_backward,
-    residual_forward,
-)
+from .ppca import (PPCA, EMResult, ppca_closed_form, ppca_em, ppca_log_likelihood, ppca_m_step,
+                   ppca_posterior)
+from .residual import ACTIVATIONS, block_jacobian, input_gradient_norms, residual_backward, residual_forward
 
 __version__ = "0.1.0"
 
 __all__ = [
     *mlp.__all__,  # chapter 1
-    # chapter 2
-    "ACTIVATIONS",
-    "residual_forward",
-    "residual_backward",
-    "block_jacobian",
+    "ACTIVATIONS", "residual_forward", "residual_backward", "block_jacobian",  # chapter 2
     "input_gradient_norms",
-    # chapter 3
-    "ppca_posterior",
-    "ppca_m_step",
-    "ppca_log_likelihood",
-    "ppca_em",
-    "EMResult",
-    "PPCA",
-    "ppca_closed_form",
+    "ppca_posterior", "ppca_m_step", "ppca_log_likelihood", "ppca_em", "EMResult",  # chapter 3
+    "PPCA", "ppca_closed_form",
 ]

@@ -107,11 +107,7 @@ def as_bool(value: Any, name: str) -> bool:
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise naming ``name``.
-
-    >>> check_choice("tanh", "activation", ["relu", "tanh"])
-    'tanh'
-    """
+    """Return ``value`` if it is one of ``choices``, else raise naming ``name`` and the choices."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     if value not in choices:

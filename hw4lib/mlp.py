@@ -1,16 +1,9 @@
 """Chapter 1: exact ReLU networks for min, max and sorting, and a small trainer.
 
-* :func:`relu` -- the activation, chapter 1, eq. (ch1-eq-relu);
-* :class:`MLP` -- a fully connected ReLU network with linear outputs, eq. (ch1-eq-mlp);
-* :func:`minmax_mlp` -- four hidden units that output ``[min, max]``, eq. (ch1-eq-minmax-net);
-* :func:`comparator_stages` and :func:`sorting_mlp` -- the two-input block used as the
-  comparator of a sorting network, eq. (ch1-eq-sorting-layer);
-* :func:`train_mlp` -- full-batch gradient descent or Adam with hand-written backprop,
-  eq. (ch1-eq-loss), for the minimal-width experiment.
-
-Floating point. :meth:`MLP.__call__` sums every affine map in a fixed order (the bias, then
-the input columns left to right), so chapter 1's error analysis holds on every machine: for
-``minmax_mlp`` the output that equals ``x2`` is exact, the other within ``ulp(max(|x1|, |x2|))``.
+The network of eq. (ch1-eq-mlp) (:class:`MLP`), the min/max block of eq. (ch1-eq-minmax-net),
+the sorting networks of eq. (ch1-eq-sorting-layer), and full-batch training of eq. (ch1-eq-loss)
+with hand-written backprop. :meth:`MLP.__call__` sums every affine map in a fixed order (the
+bias, then the input columns left to right), so chapter 1's rounding bounds hold on every machine.
 
 References
 ----------
@@ -32,15 +25,7 @@ from numpy.typing import ArrayLike
 
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float, check_choice
 
-__all__ = [
-    "relu",
-    "MLP",
-    "minmax_mlp",
-    "comparator_stages",
-    "sorting_mlp",
-    "TrainResult",
-    "train_mlp",
-]
+__all__ = ["relu", "MLP", "minmax_mlp", "comparator_stages", "sorting_mlp", "TrainResult", "train_mlp"]
 
 NETWORKS = ("transposition", "batcher")
 OPTIMIZERS = ("adam", "gd")
@@ -58,8 +43,7 @@ def _relu_derivative(z: FloatArray) -> FloatArray:
 def relu(x: ArrayLike) -> FloatArray:
     """Rectified linear unit, ``max(0, x)`` elementwise (chapter 1, eq. (ch1-eq-relu)).
 
-    Zero outputs are ``+0.0`` (also for ``x = -0.0``). The derivative used by
-    :func:`train_mlp` is ``1`` for ``x > 0`` and ``0`` for ``x <= 0`` (the subgradient at 0).
+    Zero outputs are ``+0.0``; :func:`train_mlp` uses the subgradient ``ReLU'(0) = 0``.
 
     Examples
     --------
@@ -80,25 +64,22 @@ def _affine(a: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
 class MLP:
     """A fully connected ReLU network with a linear output layer (eq. (ch1-eq-mlp)).
 
-    ``h_0 = x``, ``h_k = ReLU(W_k h_{k-1} + b_k)`` for the hidden layers ``k = 1..L-1`` and
-    ``y = W_L h_{L-1} + b_L``.
+    ``h_0 = x``, ``h_k = ReLU(W_k h_{k-1} + b_k)`` for ``k = 1..L-1``, ``y = W_L h_{L-1} + b_L``.
 
     Parameters
     ----------
     weights : sequence of array_like
-        ``weights[k]`` has shape ``(n_out_k, n_in_k)``; consecutive shapes must chain,
-        ``n_in_{k+1} = n_out_k``. With a single matrix the network is affine (no hidden layer).
+        ``weights[k]`` has shape ``(n_out_k, n_in_k)``, chained: ``n_in_{k+1} = n_out_k``.
+        A single matrix gives an affine map (no hidden layer).
     biases : sequence of array_like
-        ``biases[k]`` is 1-D with ``n_out_k`` entries.
+        ``biases[k]`` has ``n_out_k`` entries.
 
     Attributes
     ----------
     weights, biases : tuple of ndarray
         Read-only copies.
-    n_in, n_out : int
-        Input and output dimensions.
-    widths : tuple of int
-        Hidden-layer sizes; ``depth = len(widths)`` is the number of hidden layers.
+    n_in, n_out, widths, depth : int, int, tuple of int, int
+        Input and output sizes, hidden widths, number of hidden layers.
 
     Examples
     --------
@@ -127,49 +108,28 @@ class MLP:
             a.flags.writeable = False
         self.weights: tuple[FloatArray, ...] = tuple(Ws)
         self.biases: tuple[FloatArray, ...] = tuple(bs)
-
-    @property
-    def n_in(self) -> int:
-        return int(self.weights[0].shape[1])
-
-    @property
-    def n_out(self) -> int:
-        return int(self.weights[-1].shape[0])
-
-    @property
-    def widths(self) -> tuple[int, ...]:
-        return tuple(int(W.shape[0]) for W in self.weights[:-1])
-
-    @property
-    def depth(self) -> int:
-        """Number of hidden layers."""
-        return len(self.weights) - 1
+        self.n_in, self.n_out = int(Ws[0].shape[1]), int(Ws[-1].shape[0])
+        self.widths = tuple(int(W.shape[0]) for W in Ws[:-1])
+        self.depth = len(Ws) - 1
 
     def __repr__(self) -> str:
         return f"MLP(n_in={self.n_in}, widths={self.widths}, n_out={self.n_out})"
 
-    def _check_input(self, x: ArrayLike) -> FloatArray:
+    def _layers(self, x: ArrayLike) -> list[FloatArray]:
+        """Input, hidden activations and output, checking that nothing overflows."""
         a = as_float_array(x, "x", min_ndim=1, allow_empty=True)
         if a.shape[-1] != self.n_in:
             raise ValueError(f"x must have shape (..., {self.n_in}); got shape {a.shape} "
                              f"(last dimension {a.shape[-1]})")
-        return a
-
-    def _layers(self, x: ArrayLike) -> list[FloatArray]:
-        """Input, hidden activations and output, checking that nothing overflows."""
-        a = self._check_input(x)
         out = [a]
-        last = len(self.weights) - 1
         with np.errstate(over="ignore", invalid="ignore"):
             for k, (W, b) in enumerate(zip(self.weights, self.biases)):
                 a = _affine(a, W, b)
                 if not np.isfinite(a).all():
-                    raise ValueError(
-                        f"the affine map of weights[{k}], biases[{k}] overflowed to inf/NaN; "
-                        f"the largest |x| is "
-                        f"{np.max(np.abs(out[0])):.3g}, too large for these weights"
-                    )
-                a = _relu(a) if k < last else a
+                    raise ValueError(f"the affine map of weights[{k}], biases[{k}] overflowed to inf/NaN;"
+                                     f" the largest |x| is {np.max(np.abs(out[0])):.3g}, too large for"
+                                     " these weights")
+                a = _relu(a) if k < self.depth else a
                 out.append(a)
         return out
 
@@ -178,28 +138,17 @@ class MLP:
         return self._layers(x)[-1]
 
     def hidden_activations(self, x: ArrayLike) -> tuple[FloatArray, ...]:
-        """The hidden layers' outputs ``h_1, ..., h_{L-1}``, each of shape ``(..., width)``.
-
-        Their signs (``h > 0``) are the activation pattern that defines the linear regions
-        drawn in chapter 1.
-        """
+        """``h_1, ..., h_{L-1}``; their signs are the activation pattern of chapter 1's regions."""
         return tuple(self._layers(x)[1:-1])
 
 
-# ---------------------------------------------------------------------------------------
-# Exact constructions
-# ---------------------------------------------------------------------------------------
-
-
+# ------------------------------------------------------------------ exact constructions
 def minmax_mlp() -> MLP:
     """The four-unit network ``(x1, x2) -> [min(x1, x2), max(x1, x2)]`` (eq. (ch1-eq-minmax-net)).
 
-    Hidden units ``u = ReLU([x1 - x2, x2 - x1, x2, -x2])``; outputs
-    ``min = -u2 + u3 - u4 = x2 - ReLU(x2 - x1)`` and ``max = u1 + u3 - u4 = x2 + ReLU(x1 - x2)``
-    (eqs. (ch1-eq-max) and (ch1-eq-min), with ``x2 = ReLU(x2) - ReLU(-x2)``, eq. (ch1-eq-id)).
-
-    In floating point the output that equals ``x2`` is exact and the other is within
-    ``ulp(max(|x1|, |x2|))`` for ``|x1|, |x2| <= 2**1022``, attained (ch1-prop-rounding).
+    ``u = ReLU([x1 - x2, x2 - x1, x2, -x2])``, ``min = -u2 + u3 - u4`` and ``max = u1 + u3 - u4``
+    (eqs. (ch1-eq-max), (ch1-eq-min) and (ch1-eq-id)). In floating point the output that equals
+    ``x2`` is exact, the other within ``ulp(max(|x1|, |x2|))`` (ch1-prop-rounding).
 
     Examples
     --------
@@ -212,27 +161,13 @@ def minmax_mlp() -> MLP:
 
 
 def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tuple[int, int], ...], ...]:
-    """The comparators of a sorting network on ``n`` lanes, grouped into parallel stages.
+    """The comparators of a sorting network on ``n >= 1`` lanes, grouped into parallel stages.
 
-    Parameters
-    ----------
-    n : int
-        Number of lanes, ``n >= 1``.
-    network : {"transposition", "batcher"}
-        ``"transposition"``: odd-even transposition sort, stage ``s`` compares the lanes
-        ``(i, i + 1)`` with ``i = s mod 2, s mod 2 + 2, ...``; ``n`` stages for ``n >= 3``
-        (one for ``n = 2``). ``"batcher"``: Batcher's odd-even merge sort,
-        ``t (t + 1) / 2`` stages with ``t = ceil(log2 n)``.
-
-    Returns
-    -------
-    tuple of stages
-        Each stage is a tuple of pairs ``(i, j)``, ``i < j``, that touch disjoint lanes; after
-        a comparator lane ``i`` holds the minimum and lane ``j`` the maximum.
-
-    References
-    ----------
-    Knuth, TAOCP vol. 3, section 5.3.4; Batcher (1968).
+    ``network="transposition"``: odd-even transposition sort, stage ``s`` compares the lanes
+    ``(i, i + 1)`` for ``i = s mod 2, s mod 2 + 2, ...``; ``n`` stages (one for ``n = 2``).
+    ``"batcher"``: Batcher's odd-even merge sort, ``t (t + 1) / 2`` stages, ``t = ceil(log2 n)``
+    (Knuth, TAOCP vol. 3, section 5.3.4; Batcher 1968). Each stage is a tuple of pairs
+    ``(i, j)``, ``i < j``, on disjoint lanes; a comparator leaves the minimum in lane ``i``.
 
     Examples
     --------
@@ -242,12 +177,9 @@ def comparator_stages(n: int, network: str = "transposition") -> tuple[tuple[tup
     6
     """
     n = as_int(n, "n", minimum=1)
-    check_choice(network, "network", NETWORKS)
-    if network == "transposition":
+    if check_choice(network, "network", NETWORKS) == "transposition":
         n_stages = 0 if n == 1 else (1 if n == 2 else n)
-        return tuple(
-            tuple((i, i + 1) for i in range(s % 2, n - 1, 2)) for s in range(n_stages)
-        )
+        return tuple(tuple((i, i + 1) for i in range(s % 2, n - 1, 2)) for s in range(n_stages))
     stages = []  # Batcher's odd-even merge sort, one stage per (p, k)
     p = 1
     while p < n:
@@ -277,14 +209,12 @@ def _stage_matrices(n: int, stage: Sequence[tuple[int, int]]) -> tuple[FloatArra
     for k in range(n):  # every lane first as a pass-through, x_k = ReLU(x_k) - ReLU(-x_k)
         A[2 * k, k], A[2 * k + 1, k] = 1.0, -1.0
         B[k, 2 * k], B[k, 2 * k + 1] = 1.0, -1.0
-    for i, j in stage:  # then the comparators overwrite lane i's units and outputs
-        A[2 * i] = 0.0
-        A[2 * i + 1] = 0.0
+    for i, j in stage:  # then the comparators overwrite lane i's units and both outputs
+        A[2 * i : 2 * i + 2] = 0.0
         A[2 * i, i], A[2 * i, j] = 1.0, -1.0  # ReLU(x_i - x_j)
         A[2 * i + 1, i], A[2 * i + 1, j] = -1.0, 1.0  # ReLU(x_j - x_i)
-        B[i] = 0.0
+        B[[i, j]] = 0.0
         B[i, 2 * i + 1], B[i, 2 * j], B[i, 2 * j + 1] = -1.0, 1.0, -1.0  # min
-        B[j] = 0.0
         B[j, 2 * i], B[j, 2 * j], B[j, 2 * j + 1] = 1.0, 1.0, -1.0  # max
     return A, B
 
@@ -292,11 +222,10 @@ def _stage_matrices(n: int, stage: Sequence[tuple[int, int]]) -> tuple[FloatArra
 def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     """A ReLU network that returns its ``n`` inputs sorted ascending (eq. (ch1-eq-sorting-layer)).
 
-    Every stage of :func:`comparator_stages` becomes one hidden layer of width ``2n``: each
-    comparator is the block of :func:`minmax_mlp`, each other lane passes through as
-    ``ReLU(t) - ReLU(-t)``; weights in ``{-1, 0, 1}``; ``n = 1`` gives the identity. Outputs
-    are sorted only up to the rounding bound of ch1-prop-sorting-rounding (a few ulp of
-    ``max |x|``), so near-ties can come out of order: ``[1, 1, 2**54, 1] -> [1, 0, 0, 2**54]``.
+    Each stage of :func:`comparator_stages` is one hidden layer of width ``2n``: a comparator is
+    the block of :func:`minmax_mlp`, another lane passes through as ``ReLU(t) - ReLU(-t)``;
+    weights in ``{-1, 0, 1}``. Sorted only up to the rounding bound of ch1-prop-sorting-rounding,
+    so near-ties can come out of order: ``[1, 1, 2**54, 1] -> [1, 0, 0, 2**54]``.
 
     Examples
     --------
@@ -319,11 +248,7 @@ def sorting_mlp(n: int, network: str = "transposition") -> MLP:
     return MLP(weights, [np.zeros(W.shape[0]) for W in weights])
 
 
-# ---------------------------------------------------------------------------------------
-# Training: full batch, many restarts at once, hand-written backprop
-# ---------------------------------------------------------------------------------------
-
-
+# ------------------------------------------------------------------ training
 @dataclass(frozen=True, eq=False)
 class TrainResult:
     """What :func:`train_mlp` returns.
@@ -331,19 +256,15 @@ class TrainResult:
     Attributes
     ----------
     mlp : MLP
-        The restart with the smallest final loss.
-    loss_history : ndarray, shape (n_steps + 1,)
-        Its loss (eq. (ch1-eq-loss)) before every step and after the last one.
-    loss_histories : ndarray, shape (n_steps + 1, n_restarts)
-        The same for every restart (``inf`` where a restart diverged).
-    best_restart : int
-        Column of ``loss_histories`` that ``mlp`` comes from.
+        The restart with the smallest final loss, column ``best_restart``.
+    loss_history, loss_histories : ndarray, shapes (n_steps + 1,) and (n_steps + 1, n_restarts)
+        Its loss (eq. (ch1-eq-loss)) before every step and after the last; the same for every
+        restart (``inf`` where one diverged).
     restart_weights, restart_biases : tuple of ndarray
-        Every restart's final parameters, one array per layer with a leading restart axis,
-        shapes ``(n_restarts, n_out, n_in)`` and ``(n_restarts, n_out)``; see :meth:`restart`.
+        Every restart's final parameters, one array per layer with a leading restart axis.
 
-    When several restarts reach a loss at rounding level, which is *best* depends on the
-    machine: choose by a threshold, ``res.restart(np.flatnonzero(res.final_losses < 1e-10)[0])``.
+    Near rounding level, which restart is *best* depends on the machine: choose by a threshold,
+    ``res.restart(np.flatnonzero(res.final_losses < 1e-10)[0])``.
     """
 
     mlp: MLP
@@ -361,8 +282,7 @@ class TrainResult:
 
     def restart(self, k: int) -> MLP:
         """The network that restart ``k`` (a column of ``loss_histories``) ended at."""
-        n = self.loss_histories.shape[1]
-        k = as_int(k, "k", minimum=0, maximum=n - 1)
+        k = as_int(k, "k", minimum=0, maximum=self.loss_histories.shape[1] - 1)
         if not np.isfinite(self.final_losses[k]):
             raise ValueError(f"restart k={k} diverged (final loss {self.final_losses[k]})")
         return MLP([W[k] for W in self.restart_weights], [b[k] for b in self.restart_biases])
@@ -377,12 +297,9 @@ def _loss_and_grads(
     """
     acts: list[FloatArray] = [X]  # X has shape (N, n_in); broadcasts against (R, ...)
     zs: list[FloatArray] = []
-    a = X
     for W, b in zip(Ws, bs):
-        z = np.matmul(a, W.swapaxes(1, 2)) + b[:, None, :]  # (R, N, n_out)
-        zs.append(z)
-        a = _relu(z)
-        acts.append(a)
+        zs.append(np.matmul(acts[-1], W.swapaxes(1, 2)) + b[:, None, :])  # (R, N, n_out)
+        acts.append(_relu(zs[-1]))
     r = zs[-1] - Y  # the last layer is linear: y_hat = z_L
     N = X.shape[0]
     loss = np.einsum("rno,rno->r", r, r) / N
@@ -484,21 +401,16 @@ def train_mlp(
 ) -> TrainResult:
     """Fit ReLU networks to ``(x, y)`` by full-batch gradient descent or Adam.
 
-    Minimises the mean squared error ``L = (1/N) sum_n ||f(x_n) - y_n||^2``
-    (chapter 1, eq. (ch1-eq-loss)) for ``n_restarts`` random initialisations at once (arrays
-    carry a leading restart axis). Gradients come from hand-written backpropagation with
-    ``ReLU'(0) = 0``.
+    Minimises ``L = (1/N) sum_n ||f(x_n) - y_n||^2`` (eq. (ch1-eq-loss)) for ``n_restarts``
+    random initialisations at once, with hand-written backpropagation (``ReLU'(0) = 0``).
 
     Parameters
     ----------
     x, y : array_like, shapes (N, n_in) and (N, n_out)
-        Training inputs and targets.
     hidden_sizes : sequence of int, optional
-        Hidden widths (each ``>= 1``; may be empty). Required unless ``init`` is given.
-    n_restarts, n_steps : int
-        Random initialisations trained side by side (``>= 1``); updates (``>= 0``).
-    learning_rate : float
-        Step size (``> 0``).
+        Hidden widths (may be empty); required unless ``init`` is given.
+    n_restarts, n_steps, learning_rate
+        Initialisations trained side by side, updates, step size.
     optimizer : {"adam", "gd"}
         Adam (Kingma and Ba 2015, beta1 = 0.9, beta2 = 0.999, eps = 1e-8) or gradient descent.
     seed : int or numpy.random.Generator
@@ -506,13 +418,10 @@ def train_mlp(
     init : MLP, optional
         Start from these parameters instead (then ``n_restarts`` must be 1).
     train_biases : bool
-        If False, the biases stay at zero (or at ``init``'s): every unit is then positively
+        If False the biases stay at zero (or at ``init``'s): the network is then positively
         homogeneous, ``f(t x) = t f(x)`` for ``t > 0``.
 
-    Returns
-    -------
-    TrainResult
-        Every restart's loss history and parameters; a ``ValueError`` if all diverged.
+    Raises ValueError on bad shapes or values, and if every restart diverged.
 
     Examples
     --------

@@ -1,17 +1,9 @@
-"""Chapter 2: backpropagation through a residual block.
-
-The block, with rows of ``x`` as examples (chapter 2, eq. (ch2-eq-forward-batch))::
+"""Chapter 2: backpropagation through a residual block, rows of ``x`` as examples::
 
     z = x W^T + b,   h = phi(z) + x,   r = h V^T + c,   y = phi(r) + h.
 
-:func:`residual_forward` computes ``y`` and a cache; :func:`residual_backward` turns the
-upstream gradient ``dy = dL/dy`` into the gradients of ``L`` with respect to ``x``, ``W``,
-``b``, ``V`` and ``c`` (chapter 2, eqs. (ch2-eq-rbar-batch) to (ch2-eq-xbar-batch)).
-:func:`block_jacobian` and :func:`input_gradient_norms` support the section "Beyond the
-homework" (eq. (ch2-eq-jacobian)).
-
-Each activation is written next to its derivative in :data:`ACTIVATIONS`. ReLU's derivative
-at the kink is taken to be 0.
+Each activation stands next to its derivative in :data:`ACTIVATIONS` (ReLU's is 0 at the kink).
+:func:`block_jacobian` and :func:`input_gradient_norms` serve "Beyond the homework".
 
 References
 ----------
@@ -31,15 +23,8 @@ import numpy as np
 
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float, check_choice
 
-__all__ = [
-    "ACTIVATIONS",
-    "Activation",
-    "ResidualCache",
-    "residual_forward",
-    "residual_backward",
-    "block_jacobian",
-    "input_gradient_norms",
-]
+__all__ = ["ACTIVATIONS", "Activation", "ResidualCache", "residual_forward", "residual_backward",
+           "block_jacobian", "input_gradient_norms"]
 
 
 class Activation(NamedTuple):
@@ -70,18 +55,13 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType({
 })
 
 
-# ---------------------------------------------------------------------------
-# The block
-# ---------------------------------------------------------------------------
-
-
+# ------------------------------------------------------------------ the block
 @dataclass(frozen=True)
 class ResidualCache:
     """What :func:`residual_backward` needs from :func:`residual_forward`.
 
-    ``x`` (always 2-D here), ``W``, ``V`` are references to the inputs (do not modify them
-    before the backward pass); ``h = phi(z) + x``, ``dphi_z = phi'(z)``, ``dphi_r = phi'(r)``
-    have shape ``(N, D)``; ``vector_input`` records whether ``x`` was a single ``(D,)`` vector.
+    ``x`` (2-D), ``W``, ``V`` are the inputs themselves (not copies); ``h = phi(z) + x``,
+    ``dphi_z = phi'(z)``, ``dphi_r = phi'(r)``; ``vector_input``: ``x`` was one ``(D,)`` vector.
     """
 
     x: FloatArray
@@ -117,19 +97,16 @@ def _check_block(
 def residual_forward(
     x: Any, W: Any, b: Any, V: Any, c: Any, activation: str = "relu"
 ) -> tuple[FloatArray, ResidualCache]:
-    """Forward pass of the residual block, keeping what the backward pass needs.
+    """Forward pass of the block, eq. (ch2-eq-forward-batch) (eq. (ch2-eq-forward) for one example).
 
-    Implements chapter 2, eq. (ch2-eq-forward-batch) (eq. (ch2-eq-forward) for one example):
-    two one-layer residual units (He et al., CVPR 2016: one skip around two layers, then ReLU).
+    Two one-layer residual units (cf. He et al., CVPR 2016, whose units skip two layers).
 
     Parameters
     ----------
     x : array_like, shape (N, D) or (D,)
-        Inputs, one example per row, or a single example.
+        One example per row, or a single example.
     W, V : array_like, shape (D, D); b, c : array_like, shape (D,)
-        Weights and biases of the first and second layer.
     activation : {"relu", "tanh", "sigmoid", "softplus"}
-        The elementwise nonlinearity ``phi`` (see :data:`ACTIVATIONS`).
 
     Returns
     -------
@@ -162,22 +139,18 @@ def residual_forward(
 
 
 def residual_backward(dy: Any, cache: ResidualCache) -> dict[str, FloatArray]:
-    """Backward pass of the residual block: the gradients of L given ``dy = dL/dy``.
-
-    Implements chapter 2, eqs. (ch2-eq-rbar-batch) to (ch2-eq-xbar-batch), the batched form
-    of the error signals (ch2-eq-rbar) to (ch2-eq-xbar)::
+    """Backward pass: the gradients of L given ``dy = dL/dy``, eqs. (ch2-eq-rbar-batch) to
+    (ch2-eq-xbar-batch), the batched (ch2-eq-rbar) to (ch2-eq-xbar)::
 
         rbar = dy * phi'(r)          Vbar = rbar^T h     cbar = rbar^T 1
         hbar = dy + rbar V           (skip + weight path)
         zbar = hbar * phi'(z)        Wbar = zbar^T x     bbar = zbar^T 1
         xbar = hbar + zbar W         (skip + weight path)
 
-    Parameter gradients are summed over the batch (the loss is a sum over examples).
-
-    ``cache`` (from :func:`residual_forward`) is not modified, so the pass may be repeated.
-    Returns ``{"x": xbar, "W": Wbar, "b": bbar, "V": Vbar, "c": cbar}``, each shaped like
-    the argument of :func:`residual_forward`. Adjoints of a variable used twice are summed
-    (Griewank and Walther 2008, ch. 3).
+    Returns ``{"x": xbar, "W": Wbar, "b": bbar, "V": Vbar, "c": cbar}`` shaped like the
+    arguments of :func:`residual_forward`; parameter gradients are summed over the batch, and
+    so are the adjoints of a variable used twice (Griewank and Walther 2008, ch. 3). ``cache``
+    is not modified, so the pass may be repeated.
 
     Examples
     --------
@@ -206,20 +179,9 @@ def residual_backward(dy: Any, cache: ResidualCache) -> dict[str, FloatArray]:
     return {"x": xbar[0] if cache.vector_input else xbar, "W": Wbar, "b": bbar, "V": Vbar, "c": cbar}
 
 
-# ---------------------------------------------------------------------------
-# Why the skip helps: the input-output Jacobian
-# ---------------------------------------------------------------------------
-
-
-def _block_with_jacobian(
-    x: FloatArray,
-    W: FloatArray,
-    b: FloatArray,
-    V: FloatArray,
-    c: FloatArray,
-    act: Activation,
-    skip: bool,
-) -> tuple[FloatArray, FloatArray]:
+# ------------------------------------------------------------------ why the skip helps
+def _block_with_jacobian(x: FloatArray, W: FloatArray, b: FloatArray, V: FloatArray, c: FloatArray,
+                         act: Activation, skip: bool) -> tuple[FloatArray, FloatArray]:
     """Output and Jacobian dy/dx of one block for a single example (inputs validated)."""
     z = W @ x + b
     h = act.phi(z) + x if skip else act.phi(z)
@@ -236,20 +198,12 @@ def _block_with_jacobian(
 def block_jacobian(
     x: Any, W: Any, b: Any, V: Any, c: Any, activation: str = "relu", *, skip: bool = True
 ) -> FloatArray:
-    """The Jacobian ``dy/dx`` of the block at a single example ``x``.
+    """The Jacobian ``J[i, j] = dy_i / dx_j`` of the block at one example ``x`` of shape ``(D,)``.
 
-    Implements chapter 2, eq. (ch2-eq-jacobian):
-    ``(I + diag(phi'(r)) V) (I + diag(phi'(z)) W)``, or, with ``skip=False`` (the same
-    block without its two identity connections), ``diag(phi'(r)) V diag(phi'(z)) W``.
-    The input gradient is ``xbar = J^T ybar``.
-
-    ``x`` is one example of shape ``(D,)``; ``W, b, V, c, activation`` are as in
-    :func:`residual_forward`. Returns ``J[i, j] = dy_i / dx_j``, shape ``(D, D)``.
-
-    References
-    ----------
-    K. He, X. Zhang, S. Ren and J. Sun, "Identity mappings in deep residual networks",
-    ECCV 2016, eqs. (4)-(5).
+    Eq. (ch2-eq-jacobian): ``(I + diag(phi'(r)) V) (I + diag(phi'(z)) W)``, or with
+    ``skip=False`` (no identity connections) ``diag(phi'(r)) V diag(phi'(z)) W``; the input
+    gradient is ``xbar = J^T ybar`` (He et al., ECCV 2016, eqs. (4)-(5)). Other arguments as
+    in :func:`residual_forward`.
 
     Examples
     --------
@@ -266,33 +220,16 @@ def block_jacobian(
     return _block_with_jacobian(x_arr, W_arr, b_arr, V_arr, c_arr, ACTIVATIONS[name], skip)[1]
 
 
-def input_gradient_norms(
-    depth: int,
-    width: int,
-    *,
-    activation: str = "relu",
-    skip: bool = True,
-    weight_std: float = 1.0,
-    n_trials: int = 5,
-    seed: int = 0,
-) -> FloatArray:
+def input_gradient_norms(depth: int, width: int, *, activation: str = "relu", skip: bool = True,
+                         weight_std: float = 1.0, n_trials: int = 5, seed: int = 0) -> FloatArray:
     """Input-gradient norms of stacks of 1, ..., ``depth`` blocks at initialisation.
 
-    For each trial, draws a stack of ``depth`` blocks with weights ``N(0, weight_std^2 /
-    width)`` and zero biases and an input ``x ~ N(0, I)``, multiplies the block Jacobians of
-    chapter 2, eq. (ch2-eq-jacobian) along the stack, ``P_L = J_L ... J_1``, and records
-    ``||P_L||_F / sqrt(width)``: the root-mean-square norm of ``xbar = P_L^T ybar`` for a
-    random output gradient ``ybar ~ N(0, I / width)`` (so that ``E||ybar||^2 = 1``).
-
-    ``depth >= 1`` blocks of ``width >= 1``, ``skip`` or not, ``weight_std > 0`` (``sqrt(2)``
-    is He initialisation for ReLU, ``1`` LeCun's), ``n_trials >= 1`` stacks seeded by ``seed``.
-    Returns shape ``(n_trials, depth)``: entry ``[t, L - 1]`` is the norm of the first ``L``
-    blocks of trial ``t``.
-
-    References
-    ----------
-    D. Balduzzi et al., "The shattered gradients problem: if resnets are the answer, then
-    what is the question?", ICML 2017.
+    Each of ``n_trials`` stacks (seeded by ``seed``) has weights ``N(0, weight_std^2 / width)``
+    (``sqrt(2)``: He's scale for ReLU, ``1``: LeCun's), zero biases and an input ``x ~ N(0, I)``.
+    Returns shape ``(n_trials, depth)``: entry ``[t, L - 1]`` is ``||J_L ... J_1||_F / sqrt(width)``
+    (Jacobians of eq. (ch2-eq-jacobian)), the RMS norm of ``xbar`` for ``ybar ~ N(0, I / width)``.
+    Cf. Balduzzi et al., "The shattered gradients problem: if resnets are the answer, then what
+    is the question?", ICML 2017.
 
     Examples
     --------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -29,19 +31,20 @@ def test_float64_input_is_not_copied() -> None:
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_values_are_named(bad: float) -> None:
-    with pytest.raises(ValueError, match=r"^X must contain only finite values; found 1 "):
+    with pytest.raises(ValueError, match=r"^X\b.*finite.*\b1\b"):  # the name, the count
         as_float_array([[1.0, bad], [2.0, 3.0]], "X")
 
 
 @pytest.mark.parametrize(
     ("value", "kwargs", "message"),
     [
-        ([1.0, 2.0], {"ndim": 2}, r"X must be 2-D, got shape \(2,\)"),
-        ([[1.0]], {"ndim": (0, 1)}, r"X must be 0-D or 1-D, got shape \(1, 1\)"),
-        ([1.0, 2.0], {"min_ndim": 2}, r"X must have at least 2 dimension"),
-        ([[1.0, 2.0]], {"shape": (None, 3)}, r"X has shape \(1, 2\); expected \('\*', 3\)"),
-        (np.empty((0, 3)), {"ndim": 2}, r"X must not be empty"),
-        ([[1.0], [2.0, 3.0]], {}, r"X could not be converted"),
+        # the name, the allowed dimensions or shape, and the shape found
+        ([1.0, 2.0], {"ndim": 2}, r"^X\b.*\b2-D.*\(2,\)"),
+        ([[1.0]], {"ndim": (0, 1)}, r"^X\b.*\b0-D.*\b1-D.*\(1, 1\)"),
+        ([1.0, 2.0], {"min_ndim": 2}, r"^X\b.*\b2\b.*\(2,\)"),
+        ([[1.0, 2.0]], {"shape": (None, 3)}, r"^X\b.*\(1, 2\).*\('\*', 3\)"),
+        (np.empty((0, 3)), {"ndim": 2}, r"^X\b.*\(0, 3\)"),
+        ([[1.0], [2.0, 3.0]], {}, r"^X\b"),
     ],
 )
 def test_shape_problems_are_value_errors(value: object, kwargs: dict, message: str) -> None:
@@ -67,25 +70,25 @@ def test_positive_floats_accepted(x: float) -> None:
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
 def test_non_positive_floats_rejected(bad: float) -> None:
-    with pytest.raises(ValueError, match=r"^sigma2 must be a finite number > 0"):
+    with pytest.raises(ValueError, match=rf"^sigma2\b.*\b0\b.*{re.escape(repr(bad))}$"):  # name, bound, value
         as_positive_float(bad, "sigma2")
 
 
 def test_zero_allowed_when_asked_and_type_errors() -> None:
     assert as_positive_float(0, "tol", allow_zero=True) == 0.0
     for bad in ("1", None, True, np.ones(2), [1.0]):
-        with pytest.raises(TypeError, match="tol must be a real"):
+        with pytest.raises(TypeError, match=rf"^tol\b.*\b{type(bad).__name__}\b"):  # name, type
             as_positive_float(bad, "tol")
 
 
 def test_as_int() -> None:
     assert as_int(np.int64(4), "n", minimum=1, maximum=9) == 4
-    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"^n\b.*\b1\b.*\b0$"):  # name, bound, value
         as_int(0, "n", minimum=1)
-    with pytest.raises(ValueError, match="n must be <= 9, got 10"):
+    with pytest.raises(ValueError, match=r"^n\b.*\b9\b.*\b10$"):
         as_int(10, "n", maximum=9)
     for bad in (2.0, "3", True, None):
-        with pytest.raises(TypeError, match="n must be an integer"):
+        with pytest.raises(TypeError, match=rf"^n\b.*\b{type(bad).__name__}\b"):
             as_int(bad, "n")
 
 
@@ -93,15 +96,15 @@ def test_as_bool() -> None:
     assert as_bool(True, "skip") is True
     assert as_bool(np.bool_(False), "skip") is False
     for bad in (1, 0.0, "yes", None, np.array([True])):
-        with pytest.raises(TypeError, match="skip must be a bool, got"):
+        with pytest.raises(TypeError, match=rf"^skip\b.*\b{type(bad).__name__}\b"):
             as_bool(bad, "skip")
 
 
 def test_check_choice() -> None:
     assert check_choice("relu", "activation", ("relu", "tanh")) == "relu"
-    with pytest.raises(ValueError, match=r"unknown activation 'elu'; choose one of \['relu', 'tanh'\]"):
+    with pytest.raises(ValueError, match=r"\bactivation\b.*'elu'.*\['relu', 'tanh'\]"):  # the choices
         check_choice("elu", "activation", ("relu", "tanh"))
-    with pytest.raises(TypeError, match="activation must be a string"):
+    with pytest.raises(TypeError, match=r"^activation\b.*\bint\b"):
         check_choice(3, "activation", ("relu",))
 
 

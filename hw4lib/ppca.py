@@ -1,22 +1,13 @@
 """Chapter 3: EM for probabilistic PCA.
 
-The homework's model (chapter 3, eq. (ch3-eq-model)) has a scalar latent and
-no mean term,
-
-    z ~ N(0, 1),    x | z ~ N(z u, sigma2 I),    x, u in R^D,
-
-so that x ~ N(0, u u^T + sigma2 I) (eq. (ch3-eq-marginal)). The functions
-``ppca_*`` implement that model exactly as stated: they do **not** center the
-data, and :func:`ppca_em` is the homework's loop, an E-step
-(:func:`ppca_posterior`) and an M-step (:func:`ppca_m_step`) per iteration.
-The estimator :class:`PPCA` is the general model of Tipping and Bishop (1999),
-x = W z + mean + noise with a ``q``-dimensional latent, a scikit-learn
-transformer that centers the data and can learn the noise variance.
-
-Both stop on the same test: the fit is within ``tol`` (relative) of a fixed
-point of EM (:func:`_fixed_point_residual`, extrapolated by :func:`_done`).
-Entries of ``X`` must have squares that float64 holds (about 1e-75 to 1e75
-for the ``ppca_*`` functions, 1e-150 to 1e150 for :class:`PPCA`).
+The functions ``ppca_*`` are the homework's model as stated, ``z ~ N(0, 1)``,
+``x | z ~ N(z u, sigma2 I)`` (chapter 3, eq. (ch3-eq-model)), with no mean (they
+do not center the data); :func:`ppca_em` is the homework's loop. The estimator
+:class:`PPCA` is Tipping and Bishop's model ``x = W z + mean + noise``, a
+scikit-learn transformer that also fits data with missing entries (chapter 4).
+Both stop within ``tol`` (relative) of a fixed point of EM. Entries of ``X``
+must have squares that float64 holds (about 1e-75 to 1e75 for the ``ppca_*``
+functions, 1e-150 to 1e150 for :class:`PPCA`).
 
 References
 ----------
@@ -38,12 +29,8 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                           _fit_context)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -51,17 +38,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float
 
-__all__ = [
-    "ConvergenceWarning",
-    "NotFittedError",
-    "EMResult",
-    "PPCA",
-    "ppca_posterior",
-    "ppca_m_step",
-    "ppca_log_likelihood",
-    "ppca_em",
-    "ppca_closed_form",
-]
+__all__ = ["ConvergenceWarning", "NotFittedError", "EMResult", "PPCA", "ppca_posterior",
+           "ppca_m_step", "ppca_log_likelihood", "ppca_em", "ppca_closed_form"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 _START_NUDGE = 0.5
@@ -190,21 +168,10 @@ def _check_X(X: Any, min_samples: int = 1) -> FloatArray:
 def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]:
     """E-step of the homework model: the posterior moments of ``z`` given each ``x``.
 
-    Implements chapter 3, eq. (ch3-eq-posterior): ``p(z | x) = N(u^T x / M,
-    sigma2 / M)`` with ``M = sigma2 + u^T u``, so ``m = u^T x / M`` and
-    ``s = sigma2 / M + m**2`` (Bishop, PRML eqs. 12.42 and 12.55 with ``W = u``).
-
-    Parameters
-    ----------
-    X : array_like of shape (N, D)
-        The data, one sample per row (not centered: the model has no mean).
-    u : array_like of shape (D,)
-    sigma2 : float, > 0
-
-    Returns
-    -------
-    m, s : ndarray of shape (N,)
-        ``E[z_i | x_i]`` and ``E[z_i**2 | x_i]``.
+    Chapter 3, eq. (ch3-eq-posterior): ``p(z | x) = N(u^T x / M, sigma2 / M)``
+    with ``M = sigma2 + u^T u``; returns ``m = E[z | x] = u^T x / M`` and ``s =
+    E[z^2 | x] = sigma2 / M + m**2`` for each row of ``X`` (N, D) (Bishop, PRML
+    eqs. 12.42 and 12.55 with ``W = u``).
 
     Examples
     --------
@@ -220,19 +187,9 @@ def ppca_posterior(X: Any, u: Any, sigma2: Any) -> tuple[FloatArray, FloatArray]
 def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
     """M-step of the homework model: ``u = sum_i m_i x_i / sum_i s_i``.
 
-    Implements chapter 3, eq. (ch3-eq-mstep), the maximiser of the expected
-    complete-data log-likelihood (Bishop, PRML eq. 12.56 with ``W = u``).
-
-    Parameters
-    ----------
-    X : array_like of shape (N, D)
-    m, s : array_like of shape (N,)
-        ``E[z_i | x_i]`` and ``E[z_i**2 | x_i]`` from :func:`ppca_posterior`;
-        ``s`` must be positive and at least ``m**2`` (a second moment).
-
-    Returns
-    -------
-    u : ndarray of shape (D,)
+    Chapter 3, eq. (ch3-eq-mstep), the maximiser of the expected complete-data
+    log-likelihood (Bishop, PRML eq. 12.56 with ``W = u``); ``m`` and ``s``
+    come from :func:`ppca_posterior` (``s`` positive and at least ``m**2``).
 
     Examples
     --------
@@ -253,27 +210,11 @@ def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
 def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     """``sum_i log N(x_i; 0, u u^T + sigma2 I)`` in O(N D), without a D x D matrix.
 
-    Implements chapter 3, eq. (ch3-eq-loglik): by the matrix determinant lemma
-    ``log det C = (D - 1) log sigma2 + log M`` and by Woodbury
-    ``x^T C^-1 x = (||x||^2 - (u^T x)^2 / M) / sigma2``, ``M = sigma2 + u^T u``.
-    The code evaluates the same quantity as
-    ``||x_perp||^2 / sigma2 + (u^T x)^2 / (||u||^2 M)``, with ``x_perp`` the
-    part of ``x`` orthogonal to ``u``, which stays accurate for any ``sigma2``.
-
-    Parameters
-    ----------
-    X : array_like of shape (N, D)
-    u : array_like of shape (D,)
-    sigma2 : float, > 0
-
-    Returns
-    -------
-    float
-        The total log-likelihood of the data (not the mean).
-
-    References
-    ----------
-    Tipping and Bishop (1999), eq. (4) and appendix; Bishop (2006), eq. 12.44.
+    Chapter 3, eq. (ch3-eq-loglik), the total (not the mean): ``log det C = (D -
+    1) log sigma2 + log M`` (determinant lemma) and ``x^T C^-1 x`` by Woodbury,
+    evaluated as ``||x_perp||^2 / sigma2 + (u^T x)^2 / (||u||^2 M)``, with
+    ``x_perp`` the part of ``x`` orthogonal to ``u``, accurate for any
+    ``sigma2`` (Tipping and Bishop, 1999, eq. (4); Bishop, 2006, eq. 12.44).
 
     Examples
     --------
@@ -285,14 +226,8 @@ def ppca_log_likelihood(X: Any, u: Any, sigma2: Any) -> float:
     return _log_likelihood(Xa, ua, as_positive_float(sigma2, "sigma2"))
 
 
-def ppca_em(
-    X: Any,
-    sigma2: Any,
-    u0: Any = None,
-    max_iter: int = 10_000,
-    tol: float = 1e-4,
-    parameter_expansion: bool = False,
-) -> EMResult:
+def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: float = 1e-4,
+            parameter_expansion: bool = False) -> EMResult:
     """EM for the homework model: alternate eqs. (ch3-eq-posterior) and (ch3-eq-mstep).
 
     Each iteration is one E-step (:func:`ppca_posterior`), one M-step
@@ -305,31 +240,12 @@ def ppca_em(
     warn. A ``u0`` with no component along the top eigenvector converges to a
     saddle, a fixed point that no test on the iterates can tell apart.
 
-    Parameters
-    ----------
-    X : array_like of shape (N, D)
-        The data, N >= 2 (not centered: the model has no mean).
-    sigma2 : float
-        The fixed noise variance, > 0.
-    u0 : array_like of shape (D,), optional
-        The starting point, nonzero (``u = 0`` is a fixed point of EM). Default:
-        a standard normal draw from ``np.random.default_rng(0)``, rescaled to
-        the norm ``sqrt(sum_i ||x_i||^2 / N)``.
-    max_iter : int, default 10000
-    tol : float, default 1e-4
-        The relative distance to a fixed point at which EM stops.
-    parameter_expansion : bool, default False
-        Run PX-EM instead of the plain EM of the homework.
-
-    Returns
-    -------
-    EMResult
-        ``u`` with the sign of its largest-magnitude entry made positive.
-
-    Warns
-    -----
-    ConvergenceWarning
-        If ``max_iter`` updates did not reach ``tol``.
+    ``X`` (N >= 2 rows) is not centered; ``sigma2 > 0`` is fixed. ``u0`` must
+    be nonzero (``u = 0`` is a fixed point); by default it is a standard
+    normal draw from ``np.random.default_rng(0)`` rescaled to the norm
+    ``sqrt(sum_i ||x_i||^2 / N)``. ``parameter_expansion=True`` runs PX-EM.
+    Returns an :class:`EMResult` (``u``'s largest-magnitude entry made
+    positive); warns ``ConvergenceWarning`` if ``max_iter`` comes first.
 
     Examples
     --------
@@ -372,11 +288,8 @@ def ppca_em(
         u = u_new
         history.append(_log_likelihood(Xa, u, s2))
     if not converged:
-        warnings.warn(
-            f"ppca_em did not reach tol={tol:g} in max_iter={max_iter} updates",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+        warnings.warn(f"ppca_em did not reach tol={tol:g} in max_iter={max_iter} updates",
+                      ConvergenceWarning, stacklevel=2)
     return EMResult(_flip_signs(u[:, None])[:, 0], np.array(history), len(history) - 1, converged)
 
 
@@ -389,24 +302,10 @@ def ppca_closed_form(
     ``W = U_q (Lambda_q - sigma2 I)^{1/2}`` from the top eigenpairs of ``S = X^T
     X / N`` (columns with ``lambda_j <= sigma2`` zero) and, when learned, ``sigma2
     = sum_{j > q} lambda_j / (D - q)`` (Tipping and Bishop, 1999, eqs. (7)-(8);
-    chapter 3, eqs. (ch3-eq-closed-form), (ch3-eq-closed-sigma2)), from an SVD of X.
-
-    Parameters
-    ----------
-    X : array_like of shape (N, D)
-        The data, N >= 2 (not centered; center it first for a model with a mean).
-    n_components : int
-        ``q``, with ``1 <= q < D``.
-    noise_variance : float, optional
-        A fixed ``sigma2 > 0``; ``None`` (default) uses its ML value, which is 0
-        (a ``ValueError``) when ``X`` has rank at most ``q``.
-
-    Returns
-    -------
-    W : ndarray of shape (D, q)
-        Orthogonal columns of decreasing norm, the largest-magnitude entry of
-        each column non-negative.
-    noise_variance : float
+    chapter 3, eqs. (ch3-eq-closed-form), (ch3-eq-closed-sigma2)), from an SVD of X
+    (not centered). ``W`` has orthogonal columns of decreasing norm, the
+    largest-magnitude entry of each non-negative. A learned ``sigma2`` is 0 (a
+    ``ValueError``) when ``X`` has rank at most ``q = n_components < D``.
 
     Examples
     --------

@@ -158,7 +158,21 @@ def test_m_step_gain_is_the_rise_of_the_expected_complete_log_likelihood() -> No
     mean1 = centre + shift1
     assert gain == pytest.approx(Q(W1, mean1, s21) - Q(W, mean, s2), rel=1e-9)
     assert Q(W1, mean1, s21) >= Q(W1 + 1e-4, mean1, s21)  # a maximum in W ...
-    assert Q(W1, mean1, s21) >= Q(W1, mean1, 1.01 * s21)  # ... and in sigma2
+    assert Q(W1, mean1, s21) >= max(Q(W1, mean1, 1.01 * s21), Q(W1, mean1, 0.99 * s21))
+    spread = [(X[i, j] - mean1[j] - W1[j] @ m[:, i]) ** 2 + W1[j] @ cov[:, :, i] @ W1[j]
+              for i, j in zip(*np.nonzero(obs))]  # eq. (ch4-eq-mstep-sigma2) written out
+    assert s21 == pytest.approx(np.mean(spread), rel=1e-10)
+
+
+@pytest.mark.parametrize("noise", [1e-3, 1e-6])
+def test_small_noise_with_missing_entries_is_no_rank_error(noise: float) -> None:
+    """sigma2 many orders below the signal: fitted (not taken for rank <= q), close to the truth."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 2)) @ rng.standard_normal((2, 8)) * 3.0 + 5.0
+    X += noise * rng.standard_normal(X.shape)
+    model = PPCA(n_components=2, random_state=0, max_iter=5000).fit(mcar(X, 0.2, seed=6))
+    assert model.converged_
+    assert 0.5 < model.noise_variance_ / noise**2 < 2.0
 
 
 def disjoint_blocks(X: np.ndarray) -> np.ndarray:

@@ -483,7 +483,7 @@ def _posterior_obs(
     Minv, logdet = _spd_inverse(WoWo + sigma2 * np.eye(q)[:, :, None])
     m = np.einsum("ijn,jn->in", Minv, (R @ W - obs @ (W * shift[:, None])).T)
     cov = sigma2 * Minv
-    E = m.T @ W.T  # then W_o m - r on the observed entries, in place (8 MB saved per copy)
+    E = m.T @ W.T  # then W_o m - r on the observed entries, in place (no copies)
     E += shift
     E *= obs
     E -= R
@@ -531,7 +531,8 @@ def _expected_sums(
     """
     (d, q), p = W.shape, W.shape[1] + 1
     upper = np.triu_indices(p)  # the distinct entries of the symmetric A_j and G
-    A, B, G, ll, sse = np.zeros((len(upper[0]), d)), np.zeros((p, d)), 0.0, 0.0, 0.0
+    A, B, G = np.zeros((len(upper[0]), d)), np.zeros((p, d)), np.zeros(len(upper[0]))
+    ll = sse = 0.0
     for rows in _blocks(len(R), d, k):
         m, cov, ll_b, sse_b = _posterior_obs(R[rows], obs[rows], W, shift, sigma2)
         e = np.vstack([m, np.ones(m.shape[1])])
@@ -542,8 +543,7 @@ def _expected_sums(
         B += e @ R[rows]
         G += second.sum(axis=1)
         ll, sse = ll + float(ll_b.sum()), sse + sse_b
-    A, G = _symmetric(A, p), _symmetric(G[:, None], p)[:, :, 0]
-    return np.moveaxis(A, -1, 0), B.T, G, ll, sse
+    return np.moveaxis(_symmetric(A, p), -1, 0), B.T, _symmetric(G[:, None], p)[:, :, 0], ll, sse
 
 
 def _m_step_obs(
@@ -564,7 +564,7 @@ def _m_step_obs(
     ``G``) into ``shift`` and ``W`` (Liu, Rubin and Wu, 1998).
     """
     q = W.shape[1]
-    new = np.linalg.solve(A, B[:, :, None])[:, :, 0]
+    new = np.asarray(np.linalg.solve(A, B[:, :, None])[:, :, 0], dtype=np.float64)
     step = new - np.hstack([W, shift[:, None]])
     drop = float(np.einsum("ja,jab,jb->", step, A, step))
     gain = 0.5 * drop / sigma2
@@ -700,7 +700,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
 
         The start is :func:`_start` and the closed form on the data with each
-        missing entry replaced by its column's mean, nudged at random. The
+        missing entry replaced by its column's mean, nudged at random; then one
+        pass over the data per iteration (:func:`_expected_sums`). The
         step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
         root-mean-square change per row of the fitted observed entries, in
         units of the noise standard deviation; EM stops when that, extrapolated

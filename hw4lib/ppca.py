@@ -534,15 +534,15 @@ def _expected_sums(
     in blocks of rows, whose temporaries stay in cache (``k`` tunes their size).
     """
     (d, q), p = W.shape, W.shape[1] + 1
-    upper = np.triu_indices(p)  # the distinct entries of the symmetric A_j and G
-    A, B, G = np.zeros((len(upper[0]), d)), np.zeros((p, d)), np.zeros(len(upper[0]))
+    i, j = np.triu_indices(p)  # the distinct entries of the symmetric A_j and G
+    zz = j < q  # those of the z z^T block, which take Cov[z | x_o] too
+    A, B, G = np.zeros((len(i), d)), np.zeros((p, d)), np.zeros(len(i))
     ll = sse = 0.0
     for rows in _blocks(len(R), d, k):
         m, cov, ll_b, sse_b = _posterior_obs(R[rows], obs[rows], W, shift, sigma2)
         e = np.vstack([m, np.ones(m.shape[1])])
-        second = e[:, None] * e[None]
-        second[:q, :q] += cov
-        second = second[upper]
+        second = e[i] * e[j]
+        second[zz] += cov[i[zz], j[zz]]
         A += second @ obs[rows]
         B += e @ R[rows]
         G += second.sum(axis=1)

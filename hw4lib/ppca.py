@@ -393,15 +393,15 @@ def _start(
 ) -> tuple[FloatArray, FloatArray, FloatArray, float]:
     """A starting subspace: randomized subspace iteration, then Rayleigh-Ritz.
 
-    ``U <- orth(S U)`` twice on ``q + 5`` random columns, then the ``q``
+    ``U <- orth(S U)`` twice on ``q + 7`` random columns, then the ``q``
     leading eigenvectors of ``S`` restricted to span(U) (Halko, Martinsson and
-    Tropp, 2011, algorithm 4.4 and section 5.5): three passes over the data,
-    the last of which also gives :func:`_pass`'s sums for the ``q`` columns
-    returned (``Xc U V = A V``). The start lies near the top-``q`` eigenspace,
-    in the basin of the maximum, so no column of ``W`` starts in a direction
-    of low variance and collapses there (chapter 3, section "Where EM is slow").
+    Tropp, 2011, algorithm 4.4 and section 5.5), off by about ``(lambda_{q+8}
+    / lambda_q)^2``: three passes, the last also giving :func:`_pass`'s sums
+    for the ``q`` columns returned (``Xc U V = A V``). The start lies near the
+    top-``q`` eigenspace, in the basin of the maximum, so no column of ``W``
+    starts where the data vary little and collapses (chapter 3, "Where EM is slow").
     """
-    U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 5))))[0]
+    U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 7))))[0]
     for _ in range(2):
         AtA, RtA, _ = _pass(X, mean, U, total)
         U = np.linalg.qr(U @ AtA + RtA)[0]  # S U = U B + (I - U U^T) S U

@@ -550,6 +550,13 @@ def _expected_sums(
     return np.moveaxis(_symmetric(A, p), -1, 0), B.T, _symmetric(G[:, None], p)[:, :, 0], ll, sse
 
 
+def _latent_moments(G: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The latent's fitted mean and covariance, from ``G`` (:func:`_expected_sums`)."""
+    q = len(G) - 1
+    eta = G[:q, q] / G[q, q]
+    return eta, G[:q, :q] / G[q, q] - np.outer(eta, eta)
+
+
 def _m_step_obs(
     A: FloatArray, B: FloatArray, G: FloatArray, W: FloatArray, shift: FloatArray,
     sigma2: float, sse: float, n_obs: float, learn: bool, expand: bool,
@@ -575,14 +582,14 @@ def _m_step_obs(
     W, shift = new[:, :q], new[:, q]
     if learn:
         ratio = (sse - drop) / n_obs / sigma2
-        if ratio <= 1e-6:  # sigma2 collapsing to 0 (the difference has lost its digits)
+        if ratio <= 1e-6:  # sigma2 collapsing to 0: the caller reports the rank error
             return W, shift, 0.0, gain
         gain += 0.5 * n_obs * (ratio - 1.0 - np.log(ratio))
         sigma2 *= ratio
     if expand:
-        n, eta = G[q, q], G[:q, q] / G[q, q]
+        eta, gamma = _latent_moments(G)
         shift = shift + W @ eta
-        W = W @ np.linalg.cholesky(G[:q, :q] / n - np.outer(eta, eta))
+        W = W @ np.linalg.cholesky(gamma)
     return W, shift, float(sigma2), gain
 
 
@@ -740,14 +747,14 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
             history.append(ll)
             W, shift, sigma2, gain = _m_step_obs(A, B, G, W, shift, sigma2, sse, obs.sum(),
                                                  fixed is None, self.algorithm == "px-em")
-            eta = G[:q, q] / n  # the latent's fitted mean and covariance: 0 and I at a maximum
-            latent = np.abs(G[:q, :q] / n - np.outer(eta, eta) - np.eye(q)).max()
-            residuals.append(max(np.sqrt(2.0 * gain / n), latent, np.abs(eta).max()))
+            eta, gamma = _latent_moments(G)  # 0 and I at every maximum
+            latent = max(np.abs(eta).max(), np.abs(gamma - np.eye(q)).max())
+            residuals.append(max(np.sqrt(2.0 * gain / n), latent))
             if fixed is None and sigma2 <= floor:  # the likelihood is unbounded
                 raise _rank_error(q, " on its observed entries")
             if _done(residuals, self.tol):
                 break
-        history.append(float(_posterior_obs(R, obs, W, shift, sigma2)[2].sum()))
+        history.append(_expected_sums(R, obs, W, shift, sigma2, q + 1)[3])
         U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
         return centre + shift, U * w, sigma2, history, _done(residuals, self.tol)
 
@@ -792,12 +799,12 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         out: FloatArray = Xa - self.mean_
         return out
 
-    def _observed(self, Xc: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Posterior mean, covariance and log-density of each row's observed entries."""
+    def _observed(self, Xc: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Posterior mean (N, q) and log-density of each row's observed entries."""
         obs = (~np.isnan(Xc)).astype(np.float64)
-        m, cov, ll, _ = _posterior_obs(np.nan_to_num(Xc), obs, self.W_, np.zeros_like(self.mean_),
-                                       self.noise_variance_)
-        return np.ascontiguousarray(m.T), cov, ll
+        m, _, ll, _ = _posterior_obs(np.nan_to_num(Xc), obs, self.W_, np.zeros_like(self.mean_),
+                                     self.noise_variance_)
+        return np.ascontiguousarray(m.T), ll
 
     def transform(self, X: Any) -> FloatArray:
         """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q)).
@@ -840,7 +847,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         """
         Xc = self._centered(X)
         if np.isnan(Xc).any():  # the density of the observed entries, eq. (ch4-eq-loglik)
-            return self._observed(Xc)[2]
+            return self._observed(Xc)[1]
         d, q = self.W_.shape
         s2 = self.noise_variance_
         U, w, _ = np.linalg.svd(self.W_, full_matrices=False)

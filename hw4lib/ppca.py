@@ -42,7 +42,7 @@ __all__ = ["ConvergenceWarning", "NotFittedError", "EMResult", "PPCA", "ppca_pos
            "ppca_m_step", "ppca_log_likelihood", "ppca_em", "ppca_closed_form"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-_START_NUDGE = 0.5
+_START_NUDGE = 1e-2
 
 
 @dataclass(frozen=True)
@@ -414,6 +414,37 @@ def _start(
     return Uq, AtA_q, (RtA + U @ AtA) @ V - Uq @ AtA_q, rss  # Xc^T A V - Uq AtA_q
 
 
+def _start_observed(
+    R: FloatArray, obs: FloatArray, q: int, rng: Any
+) -> tuple[FloatArray, FloatArray, float]:
+    """:func:`_start`'s subspace iteration on a covariance estimated from the observed pairs.
+
+    ``R`` is the centred data, 0 where missing, and ``p_j`` the fraction of
+    rows that observe entry ``j``. ``C_ij = (R^T R)_ij / (N p_i p_j)`` divides
+    each sum of products by the number of rows expected to observe both
+    entries when entries go missing independently, and ``C_jj = (R^T R)_jj /
+    (N p_j)`` by the number that observe ``j``: unlike mean-filling, which
+    shrinks the covariances by ``p_i p_j``, no bias when entries are missing
+    completely at random. (Dividing by the exact counts would need the D x D
+    matrix of them.) ``C`` is applied to ``q + 7`` columns at a time, never
+    formed. Returns the ``q`` leading Ritz vectors and values and ``tr C``.
+    """
+    n, d = R.shape
+    p = obs.sum(axis=0) / n
+    sq = np.einsum("ij,ij->j", R, R) / (n * p)
+    diag = sq * (1.0 - 1.0 / p)  # C_jj minus the diagonal of P^-1 R^T R P^-1 / N
+
+    def times_c(U: FloatArray) -> FloatArray:
+        out: FloatArray = R.T @ (R @ (U / p[:, None])) / (n * p[:, None]) + diag[:, None] * U
+        return out
+
+    U = np.linalg.qr(rng.standard_normal((d, min(d, q + 7))))[0]
+    for _ in range(2):
+        U = np.linalg.qr(times_c(U))[0]
+    lam, V = np.linalg.eigh(U.T @ times_c(U))
+    return U @ V[:, ::-1][:, :q], lam[::-1][:q], float(sq.sum())
+
+
 def _em_step(
     U: FloatArray, w2: FloatArray, sigma2: float, B: FloatArray, Y: FloatArray,
     share: float, learn: bool, expand: bool, d: int,
@@ -461,7 +492,7 @@ def _masked_grams(obs: FloatArray, W: FloatArray) -> FloatArray:
     One product of the mask with the distinct entries of the ``w_j w_j^T``.
     """
     i, j = np.triu_indices(W.shape[1])
-    return _symmetric((obs @ (W[:, i] * W[:, j])).T, W.shape[1])
+    return _symmetric((W[:, i] * W[:, j]).T @ obs.T, W.shape[1])
 
 
 def _posterior_obs(
@@ -710,9 +741,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _em_missing(self, X: FloatArray, observed: Any) -> tuple[Any, ...]:
         """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
 
-        The start is :func:`_start` and the closed form on the data with each
-        missing entry replaced by its column's mean, nudged at random; then one
-        pass over the data per iteration (:func:`_expected_sums`). The
+        The start is the closed form on a covariance estimated from the observed
+        pairs (:func:`_start_observed`), nudged at random; then one pass over the
+        data per iteration (:func:`_expected_sums`). The
         step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
         root-mean-square change per row of the fitted observed entries, in
         units of the noise standard deviation; EM stops when that, extrapolated
@@ -727,16 +758,16 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         n, d = X.shape
         q, fixed = self.n_components, self.noise_variance
         centre = np.nanmean(X, axis=0)
-        R = np.where(obs > 0, X - centre, 0.0)  # the mean-filled data, centred
+        R = np.where(obs > 0, X - centre, 0.0)  # centred, 0 where missing
         total = _sumsq(R)
         if fixed is None and (n - 1 <= q or total == 0.0):
             raise _rank_error(q, " on the rows with an observed entry")
         rng = check_random_state(self.random_state)
-        U, AtA, _, rss = _start(R, np.zeros(d), q, total, rng)
-        sigma2 = max(rss / (n * (d - q)), 1e-12 * total / (n * d)) if fixed is None else fixed
-        W = U * np.sqrt(np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2))
-        # Mean-filling zeroes the covariance between entries never observed together, so
-        # W could start (and PX-EM stay) on a saddle; a random nudge of noise size avoids it.
+        U, lam, trace = _start_observed(R, obs, q, rng)
+        sigma2 = max((trace - lam.sum()) / (d - q), 1e-12 * trace / d) if fixed is None else fixed
+        W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
+        # Entries that no row observes together have covariance 0 in the start, so W could
+        # start (and PX-EM stay) on a saddle; a small random nudge avoids it.
         W += _START_NUDGE * np.sqrt(sigma2) * rng.standard_normal(W.shape)
         floor = total / (n * d) * (max(n, d) * np.finfo(float).eps) ** 2
         shift = np.zeros(d)  # the model's mean is centre + shift

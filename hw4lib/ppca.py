@@ -417,20 +417,16 @@ def _start(
 def _start_observed(
     R: FloatArray, obs: FloatArray, q: int, rng: Any
 ) -> tuple[FloatArray, FloatArray, float]:
-    """:func:`_start`'s subspace iteration on a covariance estimated from the observed pairs.
+    """:func:`_start`'s subspace iteration on the covariance estimated from observed pairs.
 
-    ``R`` is the centred data, 0 where missing, and ``p_j`` the fraction of
-    rows that observe entry ``j``. ``C_ij = (R^T R)_ij / (N p_i p_j)`` divides
-    each sum of products by the number of rows expected to observe both
-    entries when entries go missing independently, and ``C_jj = (R^T R)_jj /
-    (N p_j)`` by the number that observe ``j``: unlike mean-filling, which
-    shrinks the covariances by ``p_i p_j``, no bias when entries are missing
-    completely at random. (Dividing by the exact counts would need the D x D
-    matrix of them.) ``C`` is applied to ``q + 7`` columns at a time, never
-    formed. Returns the ``q`` leading Ritz vectors and values and ``tr C``.
+    ``R``: the centred data, 0 where missing; ``p_j``: the fraction of rows observing entry
+    ``j``. ``C_ij = (R^T R)_ij / (N p_i p_j)`` divides by the number of rows expected to
+    observe both entries if entries go missing independently (the exact counts would need a
+    D x D table), ``C_jj = (R^T R)_jj / (N p_j)`` by the number observing ``j``; mean-filling
+    shrinks them by ``p_i p_j`` and ``p_j``. Applied to ``q + 7`` columns, never formed.
+    Returns the ``q`` leading Ritz vectors and values and ``tr C`` (chapter 4, "The start").
     """
-    n, d = R.shape
-    p = obs.sum(axis=0) / n
+    (n, d), p = R.shape, obs.mean(axis=0)
     sq = np.einsum("ij,ij->j", R, R) / (n * p)
     diag = sq * (1.0 - 1.0 / p)  # C_jj minus the diagonal of P^-1 R^T R P^-1 / N
 
@@ -741,15 +737,14 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _em_missing(self, X: FloatArray, observed: Any) -> tuple[Any, ...]:
         """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
 
-        The start is the closed form on a covariance estimated from the observed
-        pairs (:func:`_start_observed`), nudged at random; then one pass over the
-        data per iteration (:func:`_expected_sums`). The
-        step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
-        root-mean-square change per row of the fitted observed entries, in
-        units of the noise standard deviation; EM stops when that, extrapolated
-        by :func:`_done`, is below ``tol``. The E-step's ``W_o^T W_o + sigma2
-        I`` squares the conditioning of ``W``: standardise columns whose scales
-        differ by more than about 1e3.
+        The start is the closed form on the covariance from observed pairs
+        (:func:`_start_observed`), nudged at random; then one pass over the data per
+        iteration (:func:`_expected_sums`). The step's gain ``g`` (nats, never negative)
+        makes ``sqrt(2 g / N)`` the root-mean-square change per row of the fitted observed
+        entries, in units of the noise standard deviation; EM stops when that and the
+        latent's fitted moments (0 and I at a maximum), extrapolated by :func:`_done`, are
+        within ``tol``. The E-step's ``W_o^T W_o + sigma2 I`` squares the conditioning of
+        ``W``: standardise columns whose scales differ by more than about 1e3.
         """
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
@@ -766,8 +761,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         U, lam, trace = _start_observed(R, obs, q, rng)
         sigma2 = max((trace - lam.sum()) / (d - q), 1e-12 * trace / d) if fixed is None else fixed
         W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
-        # Entries that no row observes together have covariance 0 in the start, so W could
-        # start (and PX-EM stay) on a saddle; a small random nudge avoids it.
+        # Entries never observed together have covariance 0 here: W might start on a saddle
         W += _START_NUDGE * np.sqrt(sigma2) * rng.standard_normal(W.shape)
         floor = total / (n * d) * (max(n, d) * np.finfo(float).eps) ** 2
         shift = np.zeros(d)  # the model's mean is centre + shift

@@ -424,7 +424,11 @@ def _start_observed(
     observe both entries if entries go missing independently (the exact counts would need a
     D x D table), ``C_jj = (R^T R)_jj / (N p_j)`` by the number observing ``j``; mean-filling
     shrinks them by ``p_i p_j`` and ``p_j``. Applied to ``q + 7`` columns, never formed.
-    Returns the ``q`` leading Ritz vectors and values and ``tr C`` (chapter 4, "The start").
+    Returns the ``q`` leading Ritz vectors and values and ``sigma2``, the mean of the other
+    eigenvalues, ``(tr C - sum lam) / (D - q)``. ``C`` need not be positive semi-definite
+    (when entries do not go missing independently, ``N p_i p_j`` misjudges the rows that observe a
+    pair), so that can be tiny or negative: ``sigma2`` is kept at least ``tr C / 100 D``, and the
+    values scaled so that the start's total variance stays ``tr C``.
     """
     (n, d), p = R.shape, obs.mean(axis=0)
     sq = np.einsum("ij,ij->j", R, R) / (n * p)
@@ -438,7 +442,9 @@ def _start_observed(
     for _ in range(2):
         U = np.linalg.qr(times_c(U))[0]
     lam, V = np.linalg.eigh(U.T @ times_c(U))
-    return U @ V[:, ::-1][:, :q], lam[::-1][:q], float(sq.sum())
+    lam, trace = lam[::-1][:q], float(sq.sum())
+    sigma2 = max((trace - lam.sum()) / (d - q), 1e-2 * trace / d)
+    return U @ V[:, ::-1][:, :q], lam * min(1.0, (trace - (d - q) * sigma2) / lam.sum()), sigma2
 
 
 def _em_step(
@@ -758,8 +764,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         if fixed is None and (n - 1 <= q or total == 0.0):
             raise _rank_error(q, " on the rows with an observed entry")
         rng = check_random_state(self.random_state)
-        U, lam, trace = _start_observed(R, obs, q, rng)
-        sigma2 = max((trace - lam.sum()) / (d - q), 1e-12 * trace / d) if fixed is None else fixed
+        U, lam, sigma2 = _start_observed(R, obs, q, rng)
+        sigma2 = sigma2 if fixed is None else fixed
         W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
         # Entries never observed together have covariance 0 here: W might start on a saddle
         W += _START_NUDGE * np.sqrt(sigma2) * rng.standard_normal(W.shape)

@@ -192,12 +192,12 @@ def on_the_saddle(monkeypatch: pytest.MonkeyPatch) -> None:
     start = ppca_mod._start_observed
 
     def saddle(*args: object) -> tuple[np.ndarray, np.ndarray, float]:
-        U, lam, trace = start(*args)
+        U, lam, sigma2 = start(*args)
         h = len(U) // 2
         first = (U[:h] ** 2).sum(axis=0) > (U[h:] ** 2).sum(axis=0)
         U = U.copy()
         U[h:, first] = U[:h, ~first] = 0.0
-        return U / np.linalg.norm(U, axis=0), lam, trace
+        return U / np.linalg.norm(U, axis=0), lam, sigma2
 
     monkeypatch.setattr(ppca_mod, "_start_observed", saddle)
 
@@ -385,10 +385,26 @@ def test_start_is_the_top_of_the_covariance_from_observed_pairs() -> None:
     C = R.T @ R / (n * np.outer(p, p))
     C[np.diag_indices(7)] = [R[obs[:, j] > 0, j] @ R[obs[:, j] > 0, j] / obs[:, j].sum()
                              for j in range(7)]
-    U, lam, trace = ppca_mod._start_observed(R, obs, 2, np.random.default_rng(0))
+    U, lam, sigma2 = ppca_mod._start_observed(R, obs, 2, np.random.default_rng(0))
     top = np.linalg.eigh(C)[0][::-1][:2]
-    assert lam == pytest.approx(top, rel=1e-10) and trace == pytest.approx(np.trace(C), rel=1e-12)
+    assert lam == pytest.approx(top, rel=1e-10)
+    assert sigma2 == pytest.approx((np.trace(C) - top.sum()) / 5, rel=1e-10)
     assert np.allclose(C @ U, U * lam, atol=1e-9 * top[0])
+
+
+def test_start_keeps_sigma2_when_the_covariance_is_far_from_psd() -> None:
+    """Disjoint halves: N/2 rows observe a pair, not N p_i p_j = N/4, so C doubles them and its
+    top 3 eigenvalues exceed its trace (found in review: the start's sigma2 was floored at
+    1e-12 and EM stalled 3309 nats short). sigma2 is then tr C / 100 D, the total kept."""
+    R, obs = centred_with_zeros(disjoint_blocks(factor_data(300, 6, 3, seed=0)))
+    p = obs.mean(axis=0)
+    trace = float(np.sum(R * R, axis=0) @ (1.0 / (len(R) * p)))
+    C = R.T @ R / (len(R) * np.outer(p, p))
+    C[np.diag_indices(6)] = np.sum(R * R, axis=0) / (len(R) * p)
+    assert np.linalg.eigh(C)[0][::-1][:3].sum() > trace  # the case in point
+    _, lam, sigma2 = ppca_mod._start_observed(R, obs, 3, np.random.default_rng(0))
+    assert sigma2 == pytest.approx(trace / 600, rel=1e-12)
+    assert lam.sum() + 3 * sigma2 == pytest.approx(trace, rel=1e-12)
 
 
 def test_start_covariance_is_unbiased_where_mean_filling_shrinks() -> None:

@@ -548,7 +548,7 @@ def test_plain_em_does_not_report_convergence_short_of_the_maximum() -> None:
     assert em.score_samples(Xm).sum() < px.score_samples(Xm).sum() - 0.5  # still short
 
 
-# --------------------------------------------------------------------------- review of the start (h3)
+# ------------------------------------------------------------- review of the start (h3)
 @pytest.mark.parametrize(("d", "q"), [(4, 2), (6, 3), (8, 4)])
 def test_disjoint_blocks_with_q_at_least_half_the_columns_reach_the_maximum(
     d: int, q: int

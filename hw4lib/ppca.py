@@ -654,6 +654,11 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         ``"em"`` is the EM of Tipping and Bishop; ``"px-em"`` adds the
         parameter-expansion step of Liu, Rubin and Wu (1998), which removes the
         slow convergence of the scale of ``W`` when ``sigma2`` is small.
+    n_init : int, default 1
+        With missing entries, the number of starts (chapter 4, "Several maxima"): the
+        likelihood can then have local maxima; the best fit is kept, as in scikit-learn's
+        ``GaussianMixture``; ``log_likelihood_``, ``n_iter_`` and ``converged_`` are its.
+        Complete data have one maximum and use one start.
     random_state : int, RandomState instance or None, default None
         Seeds the random columns of the start (scikit-learn's convention).
 
@@ -688,6 +693,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "algorithm": [StrOptions({"px-em", "em"})],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -699,6 +705,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         max_iter: int = 1000,
         tol: float = 1e-4,
         algorithm: str = "px-em",
+        n_init: int = 1,
         random_state: Any = None,
     ) -> None:
         self.n_components = n_components
@@ -706,6 +713,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         self.max_iter = max_iter
         self.tol = tol
         self.algorithm = algorithm
+        self.n_init = n_init
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)  # type: ignore[untyped-decorator]
@@ -743,14 +751,11 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _em_missing(self, X: FloatArray, observed: Any) -> tuple[Any, ...]:
         """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
 
-        The start is the closed form on the covariance from observed pairs
-        (:func:`_start_observed`), nudged at random; then one pass over the data per
-        iteration (:func:`_expected_sums`). The step's gain ``g`` (nats, never negative)
-        makes ``sqrt(2 g / N)`` the root-mean-square change per row of the fitted observed
-        entries, in units of the noise standard deviation; EM stops when that and the
-        latent's fitted moments (0 and I at a maximum), extrapolated by :func:`_done`, are
-        within ``tol``. The E-step's ``W_o^T W_o + sigma2 I`` squares the conditioning of
-        ``W``: standardise columns whose scales differ by more than about 1e3.
+        The first start is the closed form on the covariance from observed pairs
+        (:func:`_start_observed`), nudged by ``sigma / 100``; any further one (``n_init``)
+        that of the mean-filled data, nudged by ``sigma / 2``. The fit with the highest
+        likelihood is kept. The E-step's ``W_o^T W_o + sigma2 I`` squares the conditioning
+        of ``W``: standardise columns whose scales differ by more than about 1e3.
         """
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
@@ -763,12 +768,32 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         total = _sumsq(R)
         if fixed is None and (n - 1 <= q or total == 0.0):
             raise _rank_error(q, " on the rows with an observed entry")
-        rng = check_random_state(self.random_state)
-        U, lam, sigma2 = _start_observed(R, obs, q, rng)
-        sigma2 = sigma2 if fixed is None else fixed
-        W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
-        # Entries never observed together have covariance 0 here: W might start on a saddle
-        W += _START_NUDGE * np.sqrt(sigma2) * rng.standard_normal(W.shape)
+        rng, fits = check_random_state(self.random_state), []
+        for k in range(self.n_init):
+            if k == 0:
+                U, lam, sigma2 = _start_observed(R, obs, q, rng)
+            else:
+                U, AtA, _, rss = _start(R, np.zeros(d), q, total, rng)
+                lam, sigma2 = np.diag(AtA) / n, max(rss / (n * (d - q)), 1e-12 * total / (n * d))
+            sigma2 = sigma2 if fixed is None else fixed
+            W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
+            # Entries never observed together have covariance 0 here: W might start on a saddle
+            W += (_START_NUDGE if k == 0 else 0.5) * np.sqrt(sigma2) * rng.standard_normal(W.shape)
+            fits.append(self._em_observed(R, obs, W, sigma2, total))
+        shift, W, sigma2, history, converged = max(fits, key=lambda fit: fit[3][-1])
+        return centre + shift, W, sigma2, history, converged
+
+    def _em_observed(
+        self, R: FloatArray, obs: FloatArray, W: FloatArray, sigma2: float, total: float
+    ) -> tuple[Any, ...]:
+        """EM from ``W``, ``sigma2``: one pass over the data per iteration (:func:`_expected_sums`).
+
+        The step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
+        root-mean-square change per row of the fitted observed entries, in units of the noise
+        standard deviation; EM stops when that and the latent's fitted moments (0 and I at a
+        maximum), extrapolated by :func:`_done`, are within ``tol``.
+        """
+        (n, d), q, fixed = R.shape, self.n_components, self.noise_variance
         floor = total / (n * d) * (max(n, d) * np.finfo(float).eps) ** 2
         shift = np.zeros(d)  # the model's mean is centre + shift
         history: list[float] = []
@@ -787,7 +812,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
                 break
         history.append(_expected_sums(R, obs, W, shift, sigma2, q + 1)[3])
         U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
-        return centre + shift, U * w, sigma2, history, _done(residuals, self.tol)
+        return shift, U * w, sigma2, history, _done(residuals, self.tol)
 
     def _em(self, X: FloatArray, total: float) -> tuple[Any, ...]:
         """EM from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""

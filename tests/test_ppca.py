@@ -572,6 +572,7 @@ def test_ppca_not_fitted() -> None:
         (lambda: PPCA(noise_variance=0.0).fit(np.eye(3)), "noise_variance"),
         (lambda: PPCA(algorithm="svd").fit(np.eye(3)), "algorithm"),
         (lambda: PPCA(tol=-1.0).fit(np.eye(3)), "tol"),
+        (lambda: PPCA(n_init=0).fit(np.eye(3)), "n_init"),
         (lambda: PPCA(random_state=0).fit(np.eye(3)).inverse_transform(np.ones((2, 2))), "n_components"),
     ],
 )

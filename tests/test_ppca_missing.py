@@ -378,13 +378,19 @@ def centred_with_zeros(Xm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(obs > 0, Xm - np.nanmean(Xm, axis=0), 0.0), obs
 
 
+def observed_pairs_covariance(R: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    """The start's matrix written out: product sums / N p_i p_j; the observed mean squares."""
+    n, p = len(R), obs.mean(axis=0)
+    C = R.T @ R / (n * np.outer(p, p))
+    C[np.diag_indices(len(p))] = [R[obs[:, j] > 0, j] @ R[obs[:, j] > 0, j] / obs[:, j].sum()
+                                  for j in range(len(p))]
+    return C
+
+
 def test_start_is_the_top_of_the_covariance_from_observed_pairs() -> None:
     """The start's matrix written out: products over the rows observing a pair, / N p_i p_j."""
     R, obs = centred_with_zeros(mcar(factor_data(300, 7, 2, seed=1), 0.3, seed=2))
-    n, p = len(R), obs.mean(axis=0)
-    C = R.T @ R / (n * np.outer(p, p))
-    C[np.diag_indices(7)] = [R[obs[:, j] > 0, j] @ R[obs[:, j] > 0, j] / obs[:, j].sum()
-                             for j in range(7)]
+    C = observed_pairs_covariance(R, obs)
     U, lam, sigma2 = ppca_mod._start_observed(R, obs, 2, np.random.default_rng(0))
     top = np.linalg.eigh(C)[0][::-1][:2]
     assert lam == pytest.approx(top, rel=1e-10)
@@ -397,10 +403,8 @@ def test_start_keeps_sigma2_when_the_covariance_is_far_from_psd() -> None:
     top 3 eigenvalues exceed its trace (found in review: the start's sigma2 was floored at
     1e-12 and EM stalled 3309 nats short). sigma2 is then tr C / 100 D, the total kept."""
     R, obs = centred_with_zeros(disjoint_blocks(factor_data(300, 6, 3, seed=0)))
-    p = obs.mean(axis=0)
-    trace = float(np.sum(R * R, axis=0) @ (1.0 / (len(R) * p)))
-    C = R.T @ R / (len(R) * np.outer(p, p))
-    C[np.diag_indices(6)] = np.sum(R * R, axis=0) / (len(R) * p)
+    C = observed_pairs_covariance(R, obs)
+    trace = float(np.trace(C))
     assert np.linalg.eigh(C)[0][::-1][:3].sum() > trace  # the case in point
     _, lam, sigma2 = ppca_mod._start_observed(R, obs, 3, np.random.default_rng(0))
     assert sigma2 == pytest.approx(trace / 600, rel=1e-12)

@@ -1,9 +1,9 @@
-"""Chapter 1: exact ReLU networks for min, max and sorting, and a small trainer.
+"""Chapters 1 and 4: exact ReLU networks for min, max and sorting, and a small trainer.
 
 The network of eq. (ch1-eq-mlp) (:class:`MLP`), the min/max block of eq. (ch1-eq-minmax-net),
-the sorting networks of eq. (ch1-eq-sorting-layer), and full-batch training of eq. (ch1-eq-loss)
+the sorting networks of eq. (ch4-eq-sorting-layer), and full-batch training of eq. (ch4-eq-loss)
 with hand-written backprop. :meth:`MLP.__call__` sums every affine map in a fixed order (the
-bias, then the input columns left to right), so chapter 1's rounding bounds hold on every machine.
+bias, then the input columns left to right), so chapter 4's rounding bounds hold on every machine.
 
 References
 ----------
@@ -148,7 +148,7 @@ def minmax_mlp() -> MLP:
 
     ``u = ReLU([x1 - x2, x2 - x1, x2, -x2])``, ``min = -u2 + u3 - u4`` and ``max = u1 + u3 - u4``
     (eqs. (ch1-eq-max), (ch1-eq-min) and (ch1-eq-id)). In floating point the output that equals
-    ``x2`` is exact, the other within ``ulp(max(|x1|, |x2|))`` (ch1-prop-rounding).
+    ``x2`` is exact, the other within ``ulp(max(|x1|, |x2|))`` (ch4-prop-rounding).
 
     Examples
     --------
@@ -220,11 +220,11 @@ def _stage_matrices(n: int, stage: Sequence[tuple[int, int]]) -> tuple[FloatArra
 
 
 def sorting_mlp(n: int, network: str = "transposition") -> MLP:
-    """A ReLU network that returns its ``n`` inputs sorted ascending (eq. (ch1-eq-sorting-layer)).
+    """A ReLU network that returns its ``n`` inputs sorted ascending (eq. (ch4-eq-sorting-layer)).
 
     Each stage of :func:`comparator_stages` is one hidden layer of width ``2n``: a comparator is
     the block of :func:`minmax_mlp`, another lane passes through as ``ReLU(t) - ReLU(-t)``;
-    weights in ``{-1, 0, 1}``. Sorted only up to the rounding bound of ch1-prop-sorting-rounding,
+    weights in ``{-1, 0, 1}``. Sorted only up to the rounding bound of ch4-prop-sorting-rounding,
     so near-ties can come out of order: ``[1, 1, 2**54, 1] -> [1, 0, 0, 2**54]``.
 
     Examples
@@ -258,7 +258,7 @@ class TrainResult:
     mlp : MLP
         The restart with the smallest final loss, column ``best_restart``.
     loss_history, loss_histories : ndarray, shapes (n_steps + 1,) and (n_steps + 1, n_restarts)
-        Its loss (eq. (ch1-eq-loss)) before every step and after the last; the same for every
+        Its loss (eq. (ch4-eq-loss)) before every step and after the last; the same for every
         restart (``inf`` where one diverged).
     restart_weights, restart_biases : tuple of ndarray
         Every restart's final parameters, one array per layer with a leading restart axis.
@@ -291,7 +291,7 @@ class TrainResult:
 def _loss_and_grads(
     Ws: list[FloatArray], bs: list[FloatArray], X: FloatArray, Y: FloatArray
 ) -> tuple[FloatArray, list[FloatArray], list[FloatArray]]:
-    """Loss (eq. (ch1-eq-loss)) and its gradients for ``R`` networks at once.
+    """Loss (eq. (ch4-eq-loss)) and its gradients for ``R`` networks at once.
 
     ``Ws[l]`` has shape ``(R, n_out, n_in)``, ``bs[l]`` shape ``(R, n_out)``.
     """
@@ -401,7 +401,7 @@ def train_mlp(
 ) -> TrainResult:
     """Fit ReLU networks to ``(x, y)`` by full-batch gradient descent or Adam.
 
-    Minimises ``L = (1/N) sum_n ||f(x_n) - y_n||^2`` (eq. (ch1-eq-loss)) for ``n_restarts``
+    Minimises ``L = (1/N) sum_n ||f(x_n) - y_n||^2`` (eq. (ch4-eq-loss)) for ``n_restarts``
     random initialisations at once, with hand-written backpropagation (``ReLU'(0) = 0``).
 
     Parameters

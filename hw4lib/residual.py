@@ -3,7 +3,7 @@
     z = x W^T + b,   h = phi(z) + x,   r = h V^T + c,   y = phi(r) + h.
 
 Each activation stands next to its derivative in :data:`ACTIVATIONS` (ReLU's is 0 at the kink).
-:func:`block_jacobian` and :func:`input_gradient_norms` serve "Beyond the homework".
+:func:`block_jacobian` and :func:`input_gradient_norms` serve chapter 5 (stacks of blocks).
 
 References
 ----------
@@ -200,7 +200,7 @@ def block_jacobian(
 ) -> FloatArray:
     """The Jacobian ``J[i, j] = dy_i / dx_j`` of the block at one example ``x`` of shape ``(D,)``.
 
-    Eq. (ch2-eq-jacobian): ``(I + diag(phi'(r)) V) (I + diag(phi'(z)) W)``, or with
+    Eq. (ch5-eq-jacobian): ``(I + diag(phi'(r)) V) (I + diag(phi'(z)) W)``, or with
     ``skip=False`` (no identity connections) ``diag(phi'(r)) V diag(phi'(z)) W``; the input
     gradient is ``xbar = J^T ybar`` (He et al., ECCV 2016, eqs. (4)-(5)). Other arguments as
     in :func:`residual_forward`.
@@ -227,7 +227,7 @@ def input_gradient_norms(depth: int, width: int, *, activation: str = "relu", sk
     Each of ``n_trials`` stacks (seeded by ``seed``) has weights ``N(0, weight_std^2 / width)``
     (``sqrt(2)``: He's scale for ReLU, ``1``: LeCun's), zero biases and an input ``x ~ N(0, I)``.
     Returns shape ``(n_trials, depth)``: entry ``[t, L - 1]`` is ``||J_L ... J_1||_F / sqrt(width)``
-    (Jacobians of eq. (ch2-eq-jacobian)), the RMS norm of ``xbar`` for ``ybar ~ N(0, I / width)``.
+    (Jacobians of eq. (ch5-eq-jacobian)), the RMS norm of ``xbar`` for ``ybar ~ N(0, I / width)``.
     Cf. Balduzzi et al., "The shattered gradients problem: if resnets are the answer, then what
     is the question?", ICML 2017.
 

@@ -1,4 +1,4 @@
-"""Figures for chapter 4 (PPCA with missing data)."""
+"""Figures for chapter 7 (PPCA with missing data)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures for chapter 1, computed from the networks' actual weights (never drawn by hand).
+"""Figures for chapters 1 and 4, computed from the networks' actual weights (never drawn by hand).
 
 * :func:`plot_network` -- the computational graph with the weights on its edges;
 * :func:`plot_linear_regions` -- the hidden units' activation regions and each output over

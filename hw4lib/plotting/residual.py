@@ -1,4 +1,4 @@
-"""Figures for chapter 2: the residual block's computation graph and gradient norms.
+"""Figures for chapters 2 and 5: the residual block's computation graph and gradient norms.
 
 The computation graph is drawn from a description, :data:`RESIDUAL_GRAPH`: a list of nodes,
 each naming its parents. The layout is computed from the description (values on one row,

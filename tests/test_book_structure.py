@@ -82,3 +82,15 @@ def test_every_label_cited_by_hw4lib_is_defined() -> None:
     cited = {m for p in (ROOT / "hw4lib").rglob("*.py") for m in CITED_IN_CODE.findall(p.read_text())}
     assert cited, "hw4lib cites no equation labels"
     assert not cited - defined, f"labels cited in hw4lib but defined nowhere: {sorted(cited - defined)}"
+
+
+#: Cells are short (STYLE.md: 30 lines at most), so the formula sits right above its code.
+MAX_CELL_LINES = 30
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("chapters/*.ipynb")), ids=lambda p: p.name)
+def test_code_cells_are_short(path: Path) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    long = [(i, n) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+            and (n := len("".join(c["source"]).splitlines())) > MAX_CELL_LINES]
+    assert not long, f"{path.name}: code cells (index, lines) over {MAX_CELL_LINES} lines: {long}"

@@ -36,12 +36,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._ppca_common import (COLUMN_VARIANCE_FLOOR, LOG_2PI, OVERSAMPLING, POWER_ITERATIONS,
+                           check_rank, fixed_point_residual, is_roundoff, projection_sums,
+                           randomized_start, reached_tol, row_blocks, sumsq)
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float
 
 __all__ = ["ConvergenceWarning", "NotFittedError", "EMResult", "PPCA", "ppca_posterior",
            "ppca_m_step", "ppca_log_likelihood", "ppca_em", "ppca_closed_form"]
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
 _START_NUDGE, _RESTART_NUDGE = 1e-2, 0.5  # times sigma: the first start's, the mean-filled ones'
 
 
@@ -60,16 +62,6 @@ class EMResult:
     converged: bool
 
 
-def _sumsq(X: FloatArray) -> float:
-    flat = X.ravel(order="K")
-    return float(flat @ flat)
-
-
-def _rank_error(q: int, where: str = "") -> ValueError:
-    """Data of rank <= q: the ML noise variance is 0 and the likelihood unbounded."""
-    return ValueError(f"the ML noise variance is 0: X has rank <= n_components={q}{where}; "
-                      "pass noise_variance or lower n_components")
-
 
 def _flip_signs(W: FloatArray) -> FloatArray:
     """Make the largest-magnitude entry of every column of ``W`` non-negative."""
@@ -77,56 +69,6 @@ def _flip_signs(W: FloatArray) -> FloatArray:
     out: FloatArray = W * np.where(signs == 0, 1.0, signs)
     return out
 
-
-def _fixed_point_residual(
-    w2: FloatArray, B: FloatArray, Y: FloatArray, sigma2: float, noise_target: float | None
-) -> float:
-    """How far the model ``W = U diag(sqrt(w2))``, ``sigma2`` is from a fixed point of EM.
-
-    ``U`` (D x q) has orthonormal columns; ``B = U^T S U`` and ``Y = (I - U U^T)
-    S U``, with ``S`` the data's second-moment matrix. At a fixed point of EM
-    (Tipping and Bishop, 1999, section 3.2) the model covariance ``C = W W^T +
-    sigma2 I`` agrees with ``S`` wherever the model is free to: each ``u_j`` is
-    an eigenvector of ``S`` (``B`` is diagonal and ``Y = 0``); the model's
-    variance along it, ``v_j = w2_j + sigma2``, is the data's, ``B_jj`` (or
-    ``sigma2`` when ``B_jj <= sigma2``: that column is 0); and a learned
-    ``sigma2`` is ``noise_target``, the data's variance per dimension outside
-    span(U). The residual is the largest mismatch, each one measured in the
-    model's own units (divided by ``sqrt(v_i v_j)``, as in the whitened
-    covariance ``C^-1/2 S C^-1/2``), so it does not depend on the units of the
-    data and ``tol = 1e-4`` means agreement to about 1e-4 relative.
-    """
-    r = np.diag(B)
-    v = np.maximum(r, sigma2)
-    off = (B - np.diag(r)) / np.sqrt(np.outer(v, v))
-    direction = np.sqrt(np.sum(off * off, axis=0) + np.sum(Y * Y, axis=0) / (sigma2 * v))
-    worst = float(max(direction.max(), np.max(np.abs(w2 + sigma2 - v) / v)))
-    if noise_target is not None:
-        worst = max(worst, abs(sigma2 - noise_target) / sigma2)
-    return worst
-
-
-def _done(residuals: list[float], tol: float) -> bool:
-    """Whether the distance to the fixed point, estimated from the residuals, is below ``tol``.
-
-    EM converges linearly, so in the end its residuals (:func:`_fixed_point_residual`)
-    shrink by a steady ratio ``rho`` per iteration, and the distance still to
-    go is about ``residual / (1 - rho)`` (Aitken). That matters when two
-    eigenvalues almost coincide: there the residual is the eigengap times the
-    angle, small far from the maximum, and it shrinks slowly (``rho`` near 1);
-    a fast mode can hide it for a few iterations, so the estimate is trusted
-    only once the last two ratios agree. A residual below ``tol / 100`` counts
-    as converged (round-off makes ``rho`` meaningless there).
-    """
-    if len(residuals) < 2 or residuals[-1] > tol:
-        return False
-    if residuals[-1] <= 1e-2 * tol:
-        return True
-    if len(residuals) < 3 or min(residuals[-3:-1]) <= 0:
-        return False
-    rho, rho_before = residuals[-1] / residuals[-2], residuals[-2] / residuals[-3]
-    steady = abs(rho - rho_before) <= 0.1 * max(rho, 1.0 - rho)
-    return steady and rho < 1.0 and residuals[-1] <= tol * (1.0 - rho)
 
 
 # --------------------------------------------------------------------------- scalar latent
@@ -152,10 +94,10 @@ def _log_likelihood(X: FloatArray, u: FloatArray, sigma2: float) -> float:
     M = sigma2 + uu
     a = X @ u
     if uu > 0.0:
-        quad = _sumsq(X - np.outer(a / uu, u)) / sigma2 + float(a @ a) / (uu * M)
+        quad = sumsq(X - np.outer(a / uu, u)) / sigma2 + float(a @ a) / (uu * M)
     else:
-        quad = _sumsq(X) / sigma2
-    return float(-0.5 * (n * (d * _LOG_2PI + (d - 1) * np.log(sigma2) + np.log(M)) + quad))
+        quad = sumsq(X) / sigma2
+    return float(-0.5 * (n * (d * LOG_2PI + (d - 1) * np.log(sigma2) + np.log(M)) + quad))
 
 
 def _check_X(X: Any, min_samples: int = 1) -> FloatArray:
@@ -234,7 +176,7 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
     (:func:`ppca_m_step`) and, with ``parameter_expansion=True``, the PX-EM
     rescaling ``u <- u * sqrt(mean_i s_i)`` of chapter 3, eq. (ch3-eq-px)
     (Liu, Rubin and Wu, 1998). It stops within ``tol`` of a fixed point
-    (:func:`_fixed_point_residual`, :func:`_done`); where plain EM is slow
+    (:func:`fixed_point_residual`, :func:`reached_tol`); where plain EM is slow
     (small ``sigma2``, eq. (ch3-eq-em-rate); ``sigma2`` near ``lambda_1``; a
     tiny ``u0``; nearly equal top eigenvalues) it may reach ``max_iter`` and
     warn. A ``u0`` with no component along the top eigenvector converges to a
@@ -264,7 +206,7 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
     u: FloatArray
     if u0 is None:
         u = np.random.default_rng(0).standard_normal((d,))
-        u *= np.sqrt(_sumsq(Xa) / n) / np.linalg.norm(u)
+        u *= np.sqrt(sumsq(Xa) / n) / np.linalg.norm(u)
     else:
         u = as_float_array(u0, "u0", shape=(d,))
     if not np.any(u):
@@ -278,9 +220,9 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
         norm = np.linalg.norm(u)
         Su = u_new * ((s2 + norm**2) * s.sum() / (n * norm))  # S u/||u||, from X^T m
         r = float(Su @ u) / norm  # the data's variance along u
-        residuals.append(_fixed_point_residual(
+        residuals.append(fixed_point_residual(
             np.array([norm**2]), np.array([[r]]), (Su - r * u / norm)[:, None], s2, None))
-        if _done(residuals, tol):
+        if reached_tol(residuals, tol):
             converged = True
             break
         if expand:  # PX-EM, eq. (ch3-eq-px)
@@ -322,8 +264,8 @@ def ppca_closed_form(
     U = np.zeros((d, q))
     U[:, : min(q, sv.size)] = Vt[:q].T
     if noise_variance is None:
-        if sv.size <= q or sv[q] <= sv[0] * max(n, d) * np.finfo(float).eps:  # numpy's rank test
-            raise _rank_error(q)
+        # numpy's rank test (matrix_rank) on the singular values: is_roundoff's, not squared
+        check_rank(q, deficient=sv.size <= q or sv[q] <= sv[0] * max(n, d) * np.finfo(float).eps)
         s2 = float(lam[q:d].sum() / (d - q))
     else:
         s2 = as_positive_float(noise_variance, "noise_variance")
@@ -331,40 +273,6 @@ def ppca_closed_form(
 
 
 # --------------------------------------------------------------------------- the estimator
-def _pass(
-    X: FloatArray, mean: FloatArray, U: FloatArray, total: float
-) -> tuple[FloatArray, FloatArray, float]:
-    """``A^T A``, ``R^T A`` and ``||R||^2`` for ``Xc = X - mean``, ``A = Xc U``, ``R = Xc - A U^T``.
-
-    ``A`` holds the projections on the columns of ``U`` and ``R`` the part of
-    each sample outside span(U); ``total = ||Xc||^2``. One pass over ``X`` in
-    blocks of rows small enough to stay in cache for both products (``A_b =
-    X_b U`` and ``X_b^T A_b``), centred inside them (``Xc U = X U - 1 mean^T
-    U``, no centred copy): with ``G = Xc^T A``, ``R^T A = G - U A^T A`` and,
-    by Pythagoras, ``||R||^2 = ||Xc||^2 - ||A||^2``. When the data lie so
-    close to span(U) that these subtractions would lose more than six digits
-    (``||R||^2 < 1e-6 ||Xc||^2``), ``R`` is computed directly, block by block
-    (a loop over blocks of rows, not over samples), so that directions of
-    small variance stay accurate.
-    """
-    k, shift = U.shape[1], mean @ U
-    AtA, G, colsum = np.zeros((k, k)), np.zeros_like(U), np.zeros(k)
-    for rows in _blocks(len(X), X.shape[1], k):
-        A = X[rows] @ U - shift
-        AtA += A.T @ A
-        G += X[rows].T @ A
-        colsum += A.sum(axis=0)
-    rss = total - float(np.trace(AtA))
-    if rss > 1e-6 * total:
-        return AtA, G - np.outer(mean, colsum) - U @ AtA, rss
-    RtA, rss = np.zeros_like(U), 0.0
-    for rows in _blocks(*X.shape):
-        A = X[rows] @ U - shift
-        Rb = (X[rows] - mean) - A @ U.T
-        RtA += Rb.T @ A
-        rss += _sumsq(Rb)
-    return AtA, RtA, rss
-
 
 def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
     """Column means and ``||X - mean||^2`` in one pass over ``X``.
@@ -374,50 +282,19 @@ def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
     bit or two (``||mean - x_0||^2`` is of the order of one sample's spread).
     """
     shift, s1, s2 = X[0], np.zeros(X.shape[1]), 0.0
-    for rows in _blocks(*X.shape):
+    for rows in row_blocks(*X.shape):
         B = X[rows] - shift
         s1 += B.sum(axis=0)
-        s2 += _sumsq(B)
+        s2 += sumsq(B)
     n = len(X)
     return shift + s1 / n, max(s2 - float(s1 @ s1) / n, 0.0)
 
-
-def _blocks(n: int, d: int, k: int = 1) -> list[slice]:
-    """Blocks of rows of about ``4 / k`` MB of float64, which stay in cache for ``k`` columns."""
-    step = max(16, int((1 << 19) // (d * k)))
-    return [slice(start, start + step) for start in range(0, n, step)]
-
-
-def _start(
-    X: FloatArray, mean: FloatArray, q: int, total: float, rng: Any
-) -> tuple[FloatArray, FloatArray, FloatArray, float]:
-    """A starting subspace: randomized subspace iteration, then Rayleigh-Ritz.
-
-    ``U <- orth(S U)`` twice on ``q + 7`` random columns, then the ``q``
-    leading eigenvectors of ``S`` restricted to span(U) (Halko, Martinsson and
-    Tropp, 2011, algorithm 4.4 and section 5.5), off by about ``(lambda_{q+8}
-    / lambda_q)^2``: three passes, the last also giving :func:`_pass`'s sums
-    for the ``q`` columns returned (``Xc U V = A V``). The start lies near the
-    top-``q`` eigenspace, in the basin of the maximum, so no column of ``W``
-    starts where the data vary little and collapses (chapter 3, "Where EM is slow").
-    """
-    U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 7))))[0]
-    for _ in range(2):
-        AtA, RtA, _ = _pass(X, mean, U, total)
-        U = np.linalg.qr(U @ AtA + RtA)[0]  # S U = U B + (I - U U^T) S U
-    AtA, RtA, _ = _pass(X, mean, U, total)
-    V = np.linalg.eigh(AtA)[1][:, ::-1][:, :q]
-    Uq, AtA_q = U @ V, V.T @ AtA @ V
-    rss = total - float(np.trace(AtA_q))
-    if rss <= 1e-6 * total:  # Pythagoras would lose digits: the direct residual
-        return (Uq, *_pass(X, mean, Uq, total))
-    return Uq, AtA_q, (RtA + U @ AtA) @ V - Uq @ AtA_q, rss  # Xc^T A V - Uq AtA_q
 
 
 def _start_observed(
     R: FloatArray, obs: FloatArray, q: int, rng: Any
 ) -> tuple[FloatArray, FloatArray, float]:
-    """:func:`_start`'s subspace iteration on the covariance estimated from observed pairs.
+    """:func:`randomized_start`'s subspace iteration on the covariance from observed pairs.
 
     ``R``: the centred data, 0 where missing; ``p_j``: the fraction of rows observing ``j``.
     ``C_ij = (R^T R)_ij / (N p_i p_j)``, ``N p_i p_j`` rows being expected to observe both if
@@ -434,8 +311,8 @@ def _start_observed(
         out: FloatArray = R.T @ (R @ (U / p[:, None])) / (n * p[:, None]) + diag[:, None] * U
         return out
 
-    U = np.linalg.qr(rng.standard_normal((d, min(d, q + 7))))[0]
-    for _ in range(2):
+    U = np.linalg.qr(rng.standard_normal((d, min(d, q + OVERSAMPLING))))[0]
+    for _ in range(POWER_ITERATIONS):
         U = np.linalg.qr(times_c(U))[0]
     lam, V = np.linalg.eigh(U.T @ times_c(U))
     lam, trace = lam[::-1][:q], float(sq.sum())
@@ -450,14 +327,15 @@ def _em_step(
     """One EM (or PX-EM) update of ``W = U diag(sqrt(w2))`` and ``sigma2``; returns ``W_new``.
 
     ``B = U^T S U``, ``Y = (I - U U^T) S U`` and ``share = tr((I - U U^T) S)``
-    come from :func:`_pass`; ``S U = U B + Y``. With ``M = W^T W + sigma2 I = diag(w2 + sigma2)`` and
-    ``F = diag(w / M)``, the posterior second moment is ``sum_i E[z_i z_i^T] /
-    N = sigma2 M^-1 + F B F`` (PRML eq. 12.55) and ``W_new = S U F (sigma2 M^-1
-    + F B F)^-1`` (PRML eq. 12.56; Tipping and Bishop eq. 29). The noise
-    variance is Tipping and Bishop's eq. 30, ``tr(S - S W M^-1 W_new^T) / D``,
-    split into the part in span(U), which the Woodbury identity turns into
-    ``tr(B (I + G B)^-1)`` with ``G = diag(w2 / (sigma2 M))`` (no cancellation),
-    and the part outside it, ``share`` minus a term that vanishes at a fixed point.
+    come from :func:`projection_sums`; ``S U = U B + Y``. With ``M = W^T W +
+    sigma2 I = diag(w2 + sigma2)`` and ``F = diag(w / M)``, the posterior second
+    moment is ``sum_i E[z_i z_i^T] / N = sigma2 M^-1 + F B F`` (PRML eq. 12.55)
+    and ``W_new = S U F (sigma2 M^-1 + F B F)^-1`` (PRML eq. 12.56; Tipping and
+    Bishop eq. 29). The noise variance is Tipping and Bishop's eq. 30, ``tr(S -
+    S W M^-1 W_new^T) / D``, split into the part in span(U), which the Woodbury
+    identity turns into ``tr(B (I + G B)^-1)`` with ``G = diag(w2 / (sigma2 M))``
+    (no cancellation), and the part outside it, ``share`` minus a term that
+    vanishes at a fixed point.
     """
     w, Mdiag = np.sqrt(w2), w2 + sigma2
     F = w / Mdiag
@@ -519,7 +397,7 @@ def _posterior_obs(
     outside = np.einsum("ij,ij->i", E, E)
     counts = obs.sum(axis=1)
     quad = outside / sigma2 + np.einsum("in,in->n", m, m)
-    ll = -0.5 * (counts * (_LOG_2PI + np.log(sigma2)) + logdet - q * np.log(sigma2) + quad)
+    ll = -0.5 * (counts * (LOG_2PI + np.log(sigma2)) + logdet - q * np.log(sigma2) + quad)
     sse = float(outside.sum() + np.einsum("ijn,ijn->", WoWo, cov))
     return m, cov, np.where(counts > 0, ll, 0.0), sse  # nothing observed: log 1
 
@@ -567,7 +445,7 @@ def _expected_sums(
     zz = j < q  # those of the z z^T block, which take Cov[z | x_o] too
     A, B, G = np.zeros((len(i), d)), np.zeros((p, d)), np.zeros(len(i))
     ll = sse = 0.0
-    for rows in _blocks(len(R), d, k):
+    for rows in row_blocks(len(R), d, k):
         m, cov, ll_b, sse_b = _posterior_obs(R[rows], obs[rows], W, shift, sigma2)
         e = np.vstack([m, np.ones(m.shape[1])])
         second = e[i] * e[j]
@@ -627,14 +505,14 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
     The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``,
     ``z ~ N(0, I_q)``, ``eps ~ N(0, sigma2 I_D)``. ``fit`` starts from the
-    closed form on a randomized subspace (:func:`_start`), then runs the EM of
+    closed form on a randomized subspace (:func:`randomized_start`), then runs the EM of
     Tipping and Bishop (1999; eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)) or PX-EM
     (eq. (ch3-eq-px)), O(N D q) per iteration, rotating ``W`` to orthogonal
     columns after each update (the same model, eq. (ch3-eq-rotation)). It
     stops within ``tol`` of a fixed point: each column along an eigenvector of
     the sample covariance, ``||w_j||^2 + sigma2`` the data's variance along
     it, a learned ``sigma2`` the mean variance outside the columns, each
-    relative (unit-free) and extrapolated by its rate (:func:`_done`). If
+    relative (unit-free) and extrapolated by its rate (:func:`reached_tol`). If
     ``max_iter`` comes first, ``fit`` warns and sets ``converged_ = False``.
 
     Parameters
@@ -732,8 +610,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         else:
             self.mean_, total = _mean_and_total(X)
             U, w2, sigma2, history, self.converged_ = self._em(X, total)
-            if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
-                raise _rank_error(q, " after centering")
+            check_rank(q, deficient=learn and is_roundoff(sigma2, w2[0] + sigma2, n, d),
+                       where=" after centering")
             W = U * np.sqrt(w2)
         if not self.converged_:
             warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
@@ -761,19 +639,19 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         q, fixed = self.n_components, self.noise_variance
         centre = np.nanmean(X, axis=0)
         R = np.where(obs > 0, X - centre, 0.0)  # centred, 0 where missing
-        total = _sumsq(R)
-        if fixed is None and (n - 1 <= q or total == 0.0):
-            raise _rank_error(q, " on the rows with an observed entry")
+        total = sumsq(R)
+        check_rank(q, deficient=fixed is None and (n - 1 <= q or total == 0.0),
+                   where=" on the rows with an observed entry")
         rng = check_random_state(self.random_state)
         best: tuple[Any, ...] = ()  # the likeliest fit so far
         for k in range(self.n_init):
             if k == 0:
                 U, lam, sigma2 = _start_observed(R, obs, q, rng)
             else:
-                U, AtA, _, rss = _start(R, np.zeros(d), q, total, rng)
+                U, AtA, _, rss = randomized_start(R, np.zeros(d), q, total, rng)
                 lam, sigma2 = np.diag(AtA) / n, max(rss / (n * (d - q)), 1e-12 * total / (n * d))
             sigma2 = sigma2 if fixed is None else fixed
-            W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
+            W = U * np.sqrt(np.maximum(lam - sigma2, COLUMN_VARIANCE_FLOOR * sigma2))
             # Entries never observed together have covariance 0 here: W might start on a saddle
             nudge = _RESTART_NUDGE if k else _START_NUDGE
             W += nudge * np.sqrt(sigma2) * rng.standard_normal(W.shape)
@@ -791,10 +669,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         The step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
         root-mean-square change per row of the fitted observed entries, in units of the noise
         standard deviation; EM stops when that and the latent's fitted moments (0 and I at a
-        maximum), extrapolated by :func:`_done`, are within ``tol``.
+        maximum), extrapolated by :func:`reached_tol`, are within ``tol``.
         """
         (n, d), q, fixed = R.shape, self.n_components, self.noise_variance
-        floor = total / (n * d) * (max(n, d) * np.finfo(float).eps) ** 2
         shift = np.zeros(d)  # the model's mean is centre + shift
         history: list[float] = []
         residuals: list[float] = []
@@ -806,35 +683,39 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
             eta, gamma = _latent_moments(G)  # 0 and I at every maximum
             latent = max(np.abs(eta).max(), np.abs(gamma - np.eye(q)).max())
             residuals.append(max(np.sqrt(2.0 * gain / n), latent))
-            if fixed is None and sigma2 <= floor:  # the likelihood is unbounded
-                raise _rank_error(q, " on its observed entries")
-            if _done(residuals, self.tol):
+            # the likelihood is unbounded
+            check_rank(q, deficient=fixed is None and is_roundoff(sigma2, total / (n * d), n, d),
+                       where=" on its observed entries")
+            if reached_tol(residuals, self.tol):
                 break
         history.append(_expected_sums(R, obs, W, shift, sigma2, q + 1)[3])
         U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
-        return shift, U * w, sigma2, history, _done(residuals, self.tol)
+        return shift, U * w, sigma2, history, reached_tol(residuals, self.tol)
 
     def _em(self, X: FloatArray, total: float) -> tuple[Any, ...]:
-        """EM from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
+        """EM from :func:`randomized_start`; returns ``(U, w2, sigma2, LL, converged)``."""
         n, d = X.shape
         q, fixed, mean = self.n_components, self.noise_variance, self.mean_
-        if fixed is None and (n - 1 <= q or total == 0.0):  # N centred rows span N - 1 dims
-            raise _rank_error(q, " after centering")
-        U, AtA, RtA, rss = _start(X, mean, q, total, check_random_state(self.random_state))
-        if fixed is None and rss <= total * (max(n, d) * np.finfo(float).eps) ** 2:
-            raise _rank_error(q, " after centering")
+        # N centred rows span N - 1 dims
+        check_rank(q, deficient=fixed is None and (n - 1 <= q or total == 0.0),
+                   where=" after centering")
+        rng = check_random_state(self.random_state)
+        U, AtA, RtA, rss = randomized_start(X, mean, q, total, rng)
+        check_rank(q, deficient=fixed is None and is_roundoff(rss, total, n, d),
+                   where=" after centering")
         sigma2 = rss / (n * (d - q)) if fixed is None else fixed
-        w2 = np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2)  # closed form given U
+        # the closed form given U
+        w2 = np.maximum(np.diag(AtA) / n - sigma2, COLUMN_VARIANCE_FLOOR * sigma2)
         history: list[float] = []
         residuals: list[float] = []
         for it in range(self.max_iter + 1):
             Mdiag = w2 + sigma2  # the model's variance along each column
-            history.append(-0.5 * (n * (d * _LOG_2PI + np.log(Mdiag).sum()
+            history.append(-0.5 * (n * (d * LOG_2PI + np.log(Mdiag).sum()
                            + (d - q) * np.log(sigma2)) + rss / sigma2 + np.sum(np.diag(AtA) / Mdiag)))
             share = rss / n  # tr((I - U U^T) S), the variance outside the columns
-            residuals.append(_fixed_point_residual(
+            residuals.append(fixed_point_residual(
                 w2, AtA / n, RtA / n, sigma2, share / (d - q) if fixed is None else None))
-            if _done(residuals, self.tol):  # after at least one EM update, as sklearn expects
+            if reached_tol(residuals, self.tol):  # after at least one EM update, as sklearn expects
                 return U, w2, sigma2, history, True
             if it == self.max_iter:
                 break
@@ -842,7 +723,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
                                  self.algorithm == "px-em", d)
             U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
             w2 = w * w
-            AtA, RtA, rss = _pass(X, mean, U, total)
+            AtA, RtA, rss = projection_sums(X, mean, U, total)
         return U, w2, sigma2, history, False
 
     @property
@@ -912,7 +793,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         outside = np.einsum("ij,ij->i", R, R)
         quad = outside / s2 + (A * A) @ (1.0 / (w * w + s2))
         logdet = np.log(w * w + s2).sum() + (d - q) * np.log(s2)
-        out: FloatArray = -0.5 * (d * _LOG_2PI + logdet + quad)
+        out: FloatArray = -0.5 * (d * LOG_2PI + logdet + quad)
         return out
 
     def __sklearn_tags__(self) -> Any:

@@ -1,18 +1,21 @@
 """What the EM engines of :mod:`hw4lib.ppca` share (chapters 3 and 4).
 
 The ground floor of the PPCA modules: it imports nothing from them. Here are
-the rank check, the one place that raises "the ML noise variance is 0"; the
-stopping test (:func:`fixed_point_residual`, :func:`reached_tol`); and the pass
-over the data that both engines start from
+the settings an engine runs with and the named result it returns
+(:class:`EMSettings`, :class:`EngineFit`); the rank check, the one place that
+raises "the ML noise variance is 0"; the stopping test (:func:`fixed_point_residual`,
+:func:`reached_tol`); and the pass over the data that both engines start from
 (:func:`projection_sums`, :func:`randomized_start`), in blocks of rows that stay
 in cache (:func:`row_blocks`).
 
-Caller: :mod:`hw4lib.ppca` (the homework's functions and the estimator
-:class:`~hw4lib.ppca.PPCA`, whose two engines share them).
+Callers: :mod:`hw4lib.ppca` (the homework's functions and the estimator
+:class:`~hw4lib.ppca.PPCA`), :mod:`hw4lib._ppca_complete` (chapter 3's engine) and
+:mod:`hw4lib._ppca_missing` (chapter 4's).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,7 +23,8 @@ import numpy as np
 from ._validation import FloatArray
 
 __all__ = [
-    "LOG_2PI", "OVERSAMPLING", "POWER_ITERATIONS", "COLUMN_VARIANCE_FLOOR", "ProjectionSums", "sumsq", "is_roundoff", "check_rank", "row_blocks",
+    "LOG_2PI", "OVERSAMPLING", "POWER_ITERATIONS", "COLUMN_VARIANCE_FLOOR", "EMSettings",
+    "EngineFit", "ProjectionSums", "sumsq", "is_roundoff", "check_rank", "row_blocks",
     "fixed_point_residual", "reached_tol", "projection_sums", "randomized_start",
 ]
 
@@ -37,6 +41,45 @@ _BLOCK_FLOATS = 1 << 19  # rows x D x columns: 4 MiB of float64, which stays in 
 _MIN_BLOCK_ROWS = 16  # even for very wide data, so that each block's call overhead is shared
 _ROUNDOFF_FRACTION_OF_TOL = 1e-2  # a residual this far below tol: round-off, converged outright
 _STEADY_RATIO_SLACK = 0.1  # times max(rho, 1 - rho): two ratios agreeing this well are a rate
+
+
+@dataclass(frozen=True)
+class EMSettings:
+    """How an engine runs, as :class:`~hw4lib.ppca.PPCA`'s parameters set it.
+
+    ``noise_variance`` is a fixed ``sigma2``, or ``None`` to learn it;
+    ``parameter_expansion`` runs PX-EM (chapter 3, eq. (ch3-eq-px)).
+    """
+
+    n_components: int
+    noise_variance: float | None
+    max_iter: int
+    tol: float
+    parameter_expansion: bool
+
+    @property
+    def learn_noise(self) -> bool:
+        """Whether ``sigma2`` is learned (the rank check applies only then)."""
+        return self.noise_variance is None
+
+
+class EngineFit(NamedTuple):
+    """What an engine returns: the model ``x = W z + mean + eps`` and how EM got there.
+
+    ``log_likelihood[k]`` is the total log-likelihood after ``k`` EM updates;
+    ``converged`` whether EM stopped within ``tol`` of a fixed point.
+    """
+
+    mean: FloatArray
+    W: FloatArray
+    noise_variance: float
+    log_likelihood: list[float]
+    converged: bool
+
+    @property
+    def final_log_likelihood(self) -> float:
+        """The log-likelihood of the returned model, by which ``n_init`` picks a fit."""
+        return self.log_likelihood[-1]
 
 
 class ProjectionSums(NamedTuple):

@@ -36,15 +36,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._ppca_common import (COLUMN_VARIANCE_FLOOR, LOG_2PI, OVERSAMPLING, POWER_ITERATIONS,
-                           check_rank, fixed_point_residual, is_roundoff, projection_sums,
-                           randomized_start, reached_tol, row_blocks, sumsq)
+from ._ppca_common import (COLUMN_VARIANCE_FLOOR, LOG_2PI, EMSettings, check_rank,
+                           fixed_point_residual, is_roundoff, projection_sums, randomized_start,
+                           reached_tol, row_blocks, sumsq)
+from ._ppca_missing import fit_missing, posterior_observed
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float
 
 __all__ = ["ConvergenceWarning", "NotFittedError", "EMResult", "PPCA", "ppca_posterior",
            "ppca_m_step", "ppca_log_likelihood", "ppca_em", "ppca_closed_form"]
 
-_START_NUDGE, _RESTART_NUDGE = 1e-2, 0.5  # times sigma: the first start's, the mean-filled ones'
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ def ppca_closed_form(
 
 
 # --------------------------------------------------------------------------- the estimator
-
+# Its engine for data with NaN (chapter 4) is hw4lib._ppca_missing; the one for complete data:
 def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
     """Column means and ``||X - mean||^2`` in one pass over ``X``.
 
@@ -289,35 +289,6 @@ def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
     n = len(X)
     return shift + s1 / n, max(s2 - float(s1 @ s1) / n, 0.0)
 
-
-
-def _start_observed(
-    R: FloatArray, obs: FloatArray, q: int, rng: Any
-) -> tuple[FloatArray, FloatArray, float]:
-    """:func:`randomized_start`'s subspace iteration on the covariance from observed pairs.
-
-    ``R``: the centred data, 0 where missing; ``p_j``: the fraction of rows observing ``j``.
-    ``C_ij = (R^T R)_ij / (N p_i p_j)``, ``N p_i p_j`` rows being expected to observe both if
-    entries go missing independently; ``C_jj = (R^T R)_jj / (N p_j)``. Applied to ``q + 7``
-    columns, never formed. Returns the top ``q`` Ritz vectors and values and ``sigma2 = (tr C -
-    sum lam) / (D - q)``, kept ``>= tr C / 100 D`` (``C`` need not be PSD when entries go
-    missing together), the values then scaled so that the total stays ``tr C``.
-    """
-    (n, d), p = R.shape, obs.mean(axis=0)
-    sq = np.einsum("ij,ij->j", R, R) / (n * p)
-    diag = sq * (1.0 - 1.0 / p)  # C_jj minus the diagonal of P^-1 R^T R P^-1 / N
-
-    def times_c(U: FloatArray) -> FloatArray:
-        out: FloatArray = R.T @ (R @ (U / p[:, None])) / (n * p[:, None]) + diag[:, None] * U
-        return out
-
-    U = np.linalg.qr(rng.standard_normal((d, min(d, q + OVERSAMPLING))))[0]
-    for _ in range(POWER_ITERATIONS):
-        U = np.linalg.qr(times_c(U))[0]
-    lam, V = np.linalg.eigh(U.T @ times_c(U))
-    lam, trace = lam[::-1][:q], float(sq.sum())
-    sigma2 = max((trace - lam.sum()) / (d - q), 1e-2 * trace / d)
-    return U @ V[:, ::-1][:, :q], lam * min(1.0, (trace - (d - q) * sigma2) / lam.sum()), sigma2
 
 
 def _em_step(
@@ -349,155 +320,6 @@ def _em_step(
     if expand:  # PX-EM (Liu, Rubin and Wu 1998): rescale by the fitted latent covariance
         W_new = W_new @ np.linalg.cholesky(Ezz)
     return np.asarray(W_new, dtype=np.float64), float(sigma2)
-
-
-# --------------------------------------------------------------------------- missing entries
-# Stacks of per-sample q x q matrices are stored sample index last, (q, q, N), and posterior
-# means as (q, N), so that each entry is one contiguous vector over the samples.
-def _symmetric(packed: FloatArray, p: int) -> FloatArray:
-    """The (p, p, n) symmetric stack whose upper triangles are the rows of ``packed``."""
-    i, j = np.triu_indices(p)
-    out = np.empty((p, p, packed.shape[1]))
-    out[i, j] = out[j, i] = packed
-    return out
-
-
-def _masked_grams(obs: FloatArray, W: FloatArray) -> FloatArray:
-    """``W_o^T W_o = sum_j obs_ij w_j w_j^T`` for every sample's observed set, shape (q, q, N).
-
-    One product of the mask with the distinct entries of the ``w_j w_j^T``.
-    """
-    i, j = np.triu_indices(W.shape[1])
-    return _symmetric((W[:, i] * W[:, j]).T @ obs.T, W.shape[1])
-
-
-def _posterior_obs(
-    R: FloatArray, obs: FloatArray, W: FloatArray, shift: FloatArray, sigma2: float
-) -> tuple[FloatArray, FloatArray, FloatArray, float]:
-    """E-step with missing entries: ``m``, ``Cov[z | x_o]``, log-densities, expected residual.
-
-    ``obs`` is the 0/1 mask of the observed entries and ``R`` the data minus
-    a centre (0 where missing); the model's mean is the centre plus ``shift``.
-    For a sample's observed set ``o`` and ``r = x_o - mean_o``: ``M = W_o^T W_o
-    + sigma2 I``, ``m = M^-1 W_o^T r``, ``Cov = sigma2 M^-1`` (chapter 4, eq.
-    (ch4-eq-estep)); ``log det C_o = (|o| - q) log sigma2 + log det M`` and
-    ``r^T C_o^-1 r = ||r - W_o m||^2 / sigma2 + ||m||^2``, two sums of squares
-    (eq. (ch4-eq-loglik)). The last output, ``sum E||r - W_o z||^2``, is where
-    the M-step's noise variance starts from.
-    """
-    q = W.shape[1]
-    WoWo = _masked_grams(obs, W)
-    Minv, logdet = _spd_inverse(WoWo + sigma2 * np.eye(q)[:, :, None])
-    m = np.einsum("ijn,jn->in", Minv, (R @ W - obs @ (W * shift[:, None])).T)
-    cov = sigma2 * Minv
-    E = m.T @ W.T  # then W_o m - r on the observed entries, in place (no copies)
-    E += shift
-    E *= obs
-    E -= R
-    outside = np.einsum("ij,ij->i", E, E)
-    counts = obs.sum(axis=1)
-    quad = outside / sigma2 + np.einsum("in,in->n", m, m)
-    ll = -0.5 * (counts * (LOG_2PI + np.log(sigma2)) + logdet - q * np.log(sigma2) + quad)
-    sse = float(outside.sum() + np.einsum("ijn,ijn->", WoWo, cov))
-    return m, cov, np.where(counts > 0, ll, 0.0), sse  # nothing observed: log 1
-
-
-def _spd_inverse(M: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Inverse and log-determinant of each positive definite ``q x q`` matrix ``M[:, :, i]``.
-
-    Cholesky ``M = L L^T``, then ``L^-1`` by forward substitution and ``M^-1 =
-    L^-T L^-1``, written entry by entry so that each operation acts on one
-    entry of all N matrices at once: for small ``q`` this is several times
-    faster than NumPy's batched LAPACK calls, which pay a fixed cost per
-    matrix. (Gauss-Jordan sweeps would be shorter, but their error grows with
-    the square of ``M``'s condition number, large for a row that observes
-    fewer than ``q`` entries when ``sigma2`` is small.)
-    """
-    q = len(M)
-    L, Li, inv = np.zeros_like(M), np.zeros_like(M), np.empty_like(M)
-    for j in range(q):
-        L[j, j] = np.sqrt(M[j, j] - (L[j, :j] ** 2).sum(axis=0))
-        for i in range(j + 1, q):
-            L[i, j] = (M[i, j] - (L[i, :j] * L[j, :j]).sum(axis=0)) / L[j, j]
-    for i in range(q):
-        Li[i, i] = 1.0 / L[i, i]
-        for j in range(i):
-            Li[i, j] = -(L[i, j:i] * Li[j:i, j]).sum(axis=0) / L[i, i]
-    for i in range(q):
-        for j in range(i + 1):
-            inv[i, j] = inv[j, i] = (Li[i:, i] * Li[i:, j]).sum(axis=0)
-    return inv, 2.0 * np.log(np.diagonal(L)).sum(axis=-1)
-
-
-def _expected_sums(
-    R: FloatArray, obs: FloatArray, W: FloatArray, shift: FloatArray, sigma2: float, k: int
-) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
-    """The E-step (:func:`_posterior_obs`) and the sums over samples the M-step needs.
-
-    With ``e_i = E[(z_i, 1)]``: ``A_j = sum_i obs_ij E[(z_i, 1)(z_i, 1)^T]``
-    (D, q + 1, q + 1), ``B_j = sum_i obs_ij r_ij e_i`` (D, q + 1) and ``G =
-    sum_i E[(z_i, 1)(z_i, 1)^T]`` over all samples (for PX-EM), then the
-    log-likelihood and the expected squared residual. One pass over the data
-    in blocks of rows, whose temporaries stay in cache (``k`` tunes their size).
-    """
-    (d, q), p = W.shape, W.shape[1] + 1
-    i, j = np.triu_indices(p)  # the distinct entries of the symmetric A_j and G
-    zz = j < q  # those of the z z^T block, which take Cov[z | x_o] too
-    A, B, G = np.zeros((len(i), d)), np.zeros((p, d)), np.zeros(len(i))
-    ll = sse = 0.0
-    for rows in row_blocks(len(R), d, k):
-        m, cov, ll_b, sse_b = _posterior_obs(R[rows], obs[rows], W, shift, sigma2)
-        e = np.vstack([m, np.ones(m.shape[1])])
-        second = e[i] * e[j]
-        second[zz] += cov[i[zz], j[zz]]
-        A += second @ obs[rows]
-        B += e @ R[rows]
-        G += second.sum(axis=1)
-        ll, sse = ll + float(ll_b.sum()), sse + sse_b
-    return np.moveaxis(_symmetric(A, p), -1, 0), B.T, _symmetric(G[:, None], p)[:, :, 0], ll, sse
-
-
-def _latent_moments(G: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """The latent's fitted mean and covariance, from ``G`` (:func:`_expected_sums`)."""
-    q = len(G) - 1
-    eta = G[:q, q] / G[q, q]
-    return eta, G[:q, :q] / G[q, q] - np.outer(eta, eta)
-
-
-def _m_step_obs(
-    A: FloatArray, B: FloatArray, G: FloatArray, W: FloatArray, shift: FloatArray,
-    sigma2: float, sse: float, n_obs: float, learn: bool, expand: bool,
-) -> tuple[FloatArray, FloatArray, float, float]:
-    """M-step with missing entries; returns ``W``, ``shift``, ``sigma2`` and the step's gain.
-
-    Row ``j`` of ``W`` and ``shift_j`` solve the least-squares problem of the
-    samples that observe entry ``j``, regressing ``r_ij`` on ``E[(z_i, 1)]``:
-    ``A_j (w_j, shift_j) = B_j`` (eq. (ch4-eq-mstep-W); the sums come from
-    :func:`_expected_sums`). Least squares lowers the expected squared
-    residual ``sse`` by ``step_j^T A_j step_j`` for each ``j``, so ``sigma2``,
-    its new mean over the ``n_obs`` observed entries (eq.
-    (ch4-eq-mstep-sigma2)), needs no second pass over the data. ``gain`` is the
-    rise of the expected complete-data log-likelihood (nats). PX-EM
-    (``expand``) then absorbs the fitted latent mean and covariance (from
-    ``G``) into ``shift`` and ``W`` (Liu, Rubin and Wu, 1998).
-    """
-    q = W.shape[1]
-    new = np.asarray(np.linalg.solve(A, B[:, :, None])[:, :, 0], dtype=np.float64)
-    step = new - np.hstack([W, shift[:, None]])
-    drop = float(np.einsum("ja,jab,jb->", step, A, step))
-    gain = 0.5 * drop / sigma2
-    W, shift = new[:, :q], new[:, q]
-    if learn:
-        ratio = (sse - drop) / n_obs / sigma2
-        if ratio <= 1e-6:  # sigma2 collapsing to 0: the caller reports the rank error
-            return W, shift, 0.0, gain
-        gain += 0.5 * n_obs * (ratio - 1.0 - np.log(ratio))
-        sigma2 *= ratio
-    if expand:
-        eta, gamma = _latent_moments(G)
-        shift = shift + W @ eta
-        W = W @ np.linalg.cholesky(gamma)
-    return W, shift, float(sigma2), gain
 
 
 class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -604,9 +426,17 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         q, learn = self.n_components, self.noise_variance is None
         if q >= d:
             raise ValueError(f"n_components={q} must be < n_features={d}")
-        obs = ~np.isnan(X)
-        if not obs.all():
-            self.mean_, W, sigma2, history, self.converged_ = self._em_missing(X, obs)
+        observed = ~np.isnan(X)
+        empty = np.flatnonzero(~observed.any(axis=0))
+        if empty.size:
+            raise ValueError(f"X column {empty[0]} has no observed value")
+        if not observed.all():
+            settings = EMSettings(n_components=q, noise_variance=self.noise_variance,
+                                  max_iter=self.max_iter, tol=self.tol,
+                                  parameter_expansion=self.algorithm == "px-em")
+            fit = fit_missing(X, observed, settings, check_random_state(self.random_state),
+                              n_init=self.n_init)
+            self.mean_, W, sigma2, history, self.converged_ = fit
         else:
             self.mean_, total = _mean_and_total(X)
             U, w2, sigma2, history, self.converged_ = self._em(X, total)
@@ -621,76 +451,6 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         self.log_likelihood_ = np.asarray(history)
         self.n_iter_ = len(history) - 1
         return self
-
-    def _em_missing(self, X: FloatArray, observed: Any) -> tuple[Any, ...]:
-        """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
-
-        Starts: the closed form on the covariance from observed pairs (:func:`_start_observed`)
-        nudged by ``sigma / 100``, then (``n_init``) that of the mean-filled data nudged by
-        ``sigma / 2``; the likeliest fit is kept (the earlier on a tie to 1e-9 relative).
-        ``W_o^T W_o + sigma2 I`` squares the conditioning of ``W``: standardise columns whose
-        scales differ by more than 1e3.
-        """
-        empty = np.flatnonzero(~observed.any(axis=0))
-        if empty.size:
-            raise ValueError(f"X column {empty[0]} has no observed value")
-        X, obs = X[observed.any(axis=1)], observed[observed.any(axis=1)].astype(np.float64)
-        n, d = X.shape
-        q, fixed = self.n_components, self.noise_variance
-        centre = np.nanmean(X, axis=0)
-        R = np.where(obs > 0, X - centre, 0.0)  # centred, 0 where missing
-        total = sumsq(R)
-        check_rank(q, deficient=fixed is None and (n - 1 <= q or total == 0.0),
-                   where=" on the rows with an observed entry")
-        rng = check_random_state(self.random_state)
-        best: tuple[Any, ...] = ()  # the likeliest fit so far
-        for k in range(self.n_init):
-            if k == 0:
-                U, lam, sigma2 = _start_observed(R, obs, q, rng)
-            else:
-                U, AtA, _, rss = randomized_start(R, np.zeros(d), q, total, rng)
-                lam, sigma2 = np.diag(AtA) / n, max(rss / (n * (d - q)), 1e-12 * total / (n * d))
-            sigma2 = sigma2 if fixed is None else fixed
-            W = U * np.sqrt(np.maximum(lam - sigma2, COLUMN_VARIANCE_FLOOR * sigma2))
-            # Entries never observed together have covariance 0 here: W might start on a saddle
-            nudge = _RESTART_NUDGE if k else _START_NUDGE
-            W += nudge * np.sqrt(sigma2) * rng.standard_normal(W.shape)
-            fit = self._em_observed(R, obs, W, sigma2, total)
-            if k == 0 or fit[3][-1] > best[3][-1] + 1e-9 * abs(best[3][-1]):  # ties: the earlier
-                best = fit
-        shift, W, sigma2, history, converged = best
-        return centre + shift, W, sigma2, history, converged
-
-    def _em_observed(
-        self, R: FloatArray, obs: FloatArray, W: FloatArray, sigma2: float, total: float
-    ) -> tuple[Any, ...]:
-        """EM from ``W``, ``sigma2``: one pass over the data per iteration (:func:`_expected_sums`).
-
-        The step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
-        root-mean-square change per row of the fitted observed entries, in units of the noise
-        standard deviation; EM stops when that and the latent's fitted moments (0 and I at a
-        maximum), extrapolated by :func:`reached_tol`, are within ``tol``.
-        """
-        (n, d), q, fixed = R.shape, self.n_components, self.noise_variance
-        shift = np.zeros(d)  # the model's mean is centre + shift
-        history: list[float] = []
-        residuals: list[float] = []
-        for _ in range(self.max_iter):
-            A, B, G, ll, sse = _expected_sums(R, obs, W, shift, sigma2, q + 1)
-            history.append(ll)
-            W, shift, sigma2, gain = _m_step_obs(A, B, G, W, shift, sigma2, sse, obs.sum(),
-                                                 fixed is None, self.algorithm == "px-em")
-            eta, gamma = _latent_moments(G)  # 0 and I at every maximum
-            latent = max(np.abs(eta).max(), np.abs(gamma - np.eye(q)).max())
-            residuals.append(max(np.sqrt(2.0 * gain / n), latent))
-            # the likelihood is unbounded
-            check_rank(q, deficient=fixed is None and is_roundoff(sigma2, total / (n * d), n, d),
-                       where=" on its observed entries")
-            if reached_tol(residuals, self.tol):
-                break
-        history.append(_expected_sums(R, obs, W, shift, sigma2, q + 1)[3])
-        U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
-        return shift, U * w, sigma2, history, reached_tol(residuals, self.tol)
 
     def _em(self, X: FloatArray, total: float) -> tuple[Any, ...]:
         """EM from :func:`randomized_start`; returns ``(U, w2, sigma2, LL, converged)``."""
@@ -739,8 +499,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _observed(self, Xc: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Posterior mean (N, q) and log-density of each row's observed entries."""
         obs = (~np.isnan(Xc)).astype(np.float64)
-        m, _, ll, _ = _posterior_obs(np.nan_to_num(Xc), obs, self.W_, np.zeros_like(self.mean_),
-                                     self.noise_variance_)
+        m, _, ll, _ = posterior_observed(np.nan_to_num(Xc), obs, self.W_,
+                                         np.zeros_like(self.mean_), self.noise_variance_)
         return np.ascontiguousarray(m.T), ll
 
     def transform(self, X: Any) -> FloatArray:

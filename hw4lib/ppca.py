@@ -4,10 +4,12 @@ The functions ``ppca_*`` are the homework's model as stated, ``z ~ N(0, 1)``,
 ``x | z ~ N(z u, sigma2 I)`` (chapter 3, eq. (ch3-eq-model)), with no mean (they
 do not center the data); :func:`ppca_em` is the homework's loop. The estimator
 :class:`PPCA` is Tipping and Bishop's model ``x = W z + mean + noise``, a
-scikit-learn transformer that also fits data with missing entries (chapter 4).
-Both stop within ``tol`` (relative) of a fixed point of EM. Entries of ``X``
-must have squares that float64 holds (about 1e-75 to 1e75 for the ``ppca_*``
-functions, 1e-150 to 1e150 for :class:`PPCA`).
+scikit-learn transformer that also fits data with missing entries (chapter 4):
+it validates its input and hands it to an engine, :mod:`hw4lib._ppca_complete`
+(chapter 3) or :mod:`hw4lib._ppca_missing` (chapter 4), both built on
+:mod:`hw4lib._ppca_common`. All stop within ``tol`` (relative) of a fixed point
+of EM. Entries of ``X`` must have squares that float64 holds (about 1e-75 to
+1e75 for the ``ppca_*`` functions, 1e-150 to 1e150 for :class:`PPCA`).
 
 References
 ----------
@@ -36,15 +38,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._ppca_common import (COLUMN_VARIANCE_FLOOR, LOG_2PI, EMSettings, check_rank,
-                           fixed_point_residual, is_roundoff, projection_sums, randomized_start,
-                           reached_tol, row_blocks, sumsq)
+from ._ppca_common import (LOG_2PI, EMSettings, check_rank, fixed_point_residual, reached_tol,
+                           sumsq)
+from ._ppca_complete import fit_complete
 from ._ppca_missing import fit_missing, posterior_observed
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float
 
 __all__ = ["ConvergenceWarning", "NotFittedError", "EMResult", "PPCA", "ppca_posterior",
            "ppca_m_step", "ppca_log_likelihood", "ppca_em", "ppca_closed_form"]
 
+_S_ROUNDOFF = 1e-12  # relative: ppca_m_step accepts s a little below m**2, from round-off
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,11 @@ class EMResult:
     converged: bool
 
 
-
 def _flip_signs(W: FloatArray) -> FloatArray:
     """Make the largest-magnitude entry of every column of ``W`` non-negative."""
     signs = np.sign(W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])])
     out: FloatArray = W * np.where(signs == 0, 1.0, signs)
     return out
-
 
 
 # --------------------------------------------------------------------------- scalar latent
@@ -141,7 +142,7 @@ def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
     Xa = _check_X(X)
     ma = as_float_array(m, "m", shape=(Xa.shape[0],))
     sa = as_float_array(s, "s", shape=(Xa.shape[0],))
-    if np.any(sa <= 0) or np.any(sa < ma * ma * (1.0 - 1e-12)):
+    if np.any(sa <= 0) or np.any(sa < ma * ma * (1.0 - _S_ROUNDOFF)):
         raise ValueError(
             f"s = E[z^2 | x] must be > 0 and >= m^2 everywhere; got min(s) = {sa.min():.3g}, "
             f"min(s - m^2) = {np.min(sa - ma * ma):.3g}"
@@ -176,7 +177,8 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
     (:func:`ppca_m_step`) and, with ``parameter_expansion=True``, the PX-EM
     rescaling ``u <- u * sqrt(mean_i s_i)`` of chapter 3, eq. (ch3-eq-px)
     (Liu, Rubin and Wu, 1998). It stops within ``tol`` of a fixed point
-    (:func:`fixed_point_residual`, :func:`reached_tol`); where plain EM is slow
+    (:func:`~hw4lib._ppca_common.fixed_point_residual`,
+    :func:`~hw4lib._ppca_common.reached_tol`); where plain EM is slow
     (small ``sigma2``, eq. (ch3-eq-em-rate); ``sigma2`` near ``lambda_1``; a
     tiny ``u0``; nearly equal top eigenvalues) it may reach ``max_iter`` and
     warn. A ``u0`` with no component along the top eigenvector converges to a
@@ -272,69 +274,21 @@ def ppca_closed_form(
     return _flip_signs(U * np.sqrt(np.clip(lam[:q] - s2, 0.0, None))), s2
 
 
-# --------------------------------------------------------------------------- the estimator
-# Its engine for data with NaN (chapter 4) is hw4lib._ppca_missing; the one for complete data:
-def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
-    """Column means and ``||X - mean||^2`` in one pass over ``X``.
-
-    Sums are taken of ``X - X[0]``, a shift by one sample, so the final
-    subtraction ``sum ||x - x_0||^2 - n ||mean - x_0||^2`` loses no more than a
-    bit or two (``||mean - x_0||^2`` is of the order of one sample's spread).
-    """
-    shift, s1, s2 = X[0], np.zeros(X.shape[1]), 0.0
-    for rows in row_blocks(*X.shape):
-        B = X[rows] - shift
-        s1 += B.sum(axis=0)
-        s2 += sumsq(B)
-    n = len(X)
-    return shift + s1 / n, max(s2 - float(s1 @ s1) / n, 0.0)
-
-
-
-def _em_step(
-    U: FloatArray, w2: FloatArray, sigma2: float, B: FloatArray, Y: FloatArray,
-    share: float, learn: bool, expand: bool, d: int,
-) -> tuple[FloatArray, float]:
-    """One EM (or PX-EM) update of ``W = U diag(sqrt(w2))`` and ``sigma2``; returns ``W_new``.
-
-    ``B = U^T S U``, ``Y = (I - U U^T) S U`` and ``share = tr((I - U U^T) S)``
-    come from :func:`projection_sums`; ``S U = U B + Y``. With ``M = W^T W +
-    sigma2 I = diag(w2 + sigma2)`` and ``F = diag(w / M)``, the posterior second
-    moment is ``sum_i E[z_i z_i^T] / N = sigma2 M^-1 + F B F`` (PRML eq. 12.55)
-    and ``W_new = S U F (sigma2 M^-1 + F B F)^-1`` (PRML eq. 12.56; Tipping and
-    Bishop eq. 29). The noise variance is Tipping and Bishop's eq. 30, ``tr(S -
-    S W M^-1 W_new^T) / D``, split into the part in span(U), which the Woodbury
-    identity turns into ``tr(B (I + G B)^-1)`` with ``G = diag(w2 / (sigma2 M))``
-    (no cancellation), and the part outside it, ``share`` minus a term that
-    vanishes at a fixed point.
-    """
-    w, Mdiag = np.sqrt(w2), w2 + sigma2
-    F = w / Mdiag
-    Ezz = np.diag(sigma2 / Mdiag) + F[:, None] * B * F  # PRML eq. 12.55, averaged over N
-    W_new = np.linalg.solve(Ezz, ((U @ B + Y) * F).T).T  # PRML eq. 12.56
-    if learn:  # Tipping and Bishop eq. 30, without cancellation
-        q = len(w2)
-        in_span = np.trace(np.linalg.solve(np.eye(q) + (w2 / (sigma2 * Mdiag))[:, None] * B, B))
-        outside = share - np.trace(np.linalg.solve(Ezz, F[:, None] * (Y.T @ Y) * F))
-        sigma2 = (in_span + outside) / d
-    if expand:  # PX-EM (Liu, Rubin and Wu 1998): rescale by the fitted latent covariance
-        W_new = W_new @ np.linalg.cholesky(Ezz)
-    return np.asarray(W_new, dtype=np.float64), float(sigma2)
-
-
 class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Probabilistic PCA fitted by EM, a scikit-learn transformer.
 
     The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``,
     ``z ~ N(0, I_q)``, ``eps ~ N(0, sigma2 I_D)``. ``fit`` starts from the
-    closed form on a randomized subspace (:func:`randomized_start`), then runs the EM of
+    closed form on a randomized subspace
+    (:func:`~hw4lib._ppca_common.randomized_start`), then runs the EM of
     Tipping and Bishop (1999; eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)) or PX-EM
     (eq. (ch3-eq-px)), O(N D q) per iteration, rotating ``W`` to orthogonal
     columns after each update (the same model, eq. (ch3-eq-rotation)). It
     stops within ``tol`` of a fixed point: each column along an eigenvector of
     the sample covariance, ``||w_j||^2 + sigma2`` the data's variance along
     it, a learned ``sigma2`` the mean variance outside the columns, each
-    relative (unit-free) and extrapolated by its rate (:func:`reached_tol`). If
+    relative (unit-free) and extrapolated by its rate
+    (:func:`~hw4lib._ppca_common.reached_tol`). If
     ``max_iter`` comes first, ``fit`` warns and sets ``converged_ = False``.
 
     Parameters
@@ -418,73 +372,37 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
         NaN entries of ``X`` are missing: ``fit`` then maximises the
         likelihood of the observed entries (chapter 4); a row with none is
-        ignored, a column with none is a ``ValueError``.
+        ignored, a column with none is a ``ValueError``. The EM itself is
+        :func:`~hw4lib._ppca_complete.fit_complete` on complete data and
+        :func:`~hw4lib._ppca_missing.fit_missing` with NaN.
         """
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, ensure_min_features=2,
                           ensure_all_finite="allow-nan")
-        n, d = X.shape
-        q, learn = self.n_components, self.noise_variance is None
+        q, d = self.n_components, X.shape[1]
         if q >= d:
             raise ValueError(f"n_components={q} must be < n_features={d}")
         observed = ~np.isnan(X)
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
             raise ValueError(f"X column {empty[0]} has no observed value")
-        if not observed.all():
-            settings = EMSettings(n_components=q, noise_variance=self.noise_variance,
-                                  max_iter=self.max_iter, tol=self.tol,
-                                  parameter_expansion=self.algorithm == "px-em")
-            fit = fit_missing(X, observed, settings, check_random_state(self.random_state),
-                              n_init=self.n_init)
-            self.mean_, W, sigma2, history, self.converged_ = fit
+        settings = EMSettings(n_components=q, noise_variance=self.noise_variance,
+                              max_iter=self.max_iter, tol=self.tol,
+                              parameter_expansion=self.algorithm == "px-em")
+        rng = check_random_state(self.random_state)
+        if observed.all():
+            fit = fit_complete(X, settings, rng)
         else:
-            self.mean_, total = _mean_and_total(X)
-            U, w2, sigma2, history, self.converged_ = self._em(X, total)
-            check_rank(q, deficient=learn and is_roundoff(sigma2, w2[0] + sigma2, n, d),
-                       where=" after centering")
-            W = U * np.sqrt(w2)
-        if not self.converged_:
+            fit = fit_missing(X, observed, settings, rng, n_init=self.n_init)
+        if not fit.converged:
             warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
                           f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
-        self.W_ = _flip_signs(W)
-        self.noise_variance_ = float(sigma2)
-        self.log_likelihood_ = np.asarray(history)
-        self.n_iter_ = len(history) - 1
+        self.mean_ = fit.mean
+        self.W_ = _flip_signs(fit.W)
+        self.noise_variance_ = float(fit.noise_variance)
+        self.log_likelihood_ = np.asarray(fit.log_likelihood)
+        self.n_iter_ = len(fit.log_likelihood) - 1
+        self.converged_ = fit.converged
         return self
-
-    def _em(self, X: FloatArray, total: float) -> tuple[Any, ...]:
-        """EM from :func:`randomized_start`; returns ``(U, w2, sigma2, LL, converged)``."""
-        n, d = X.shape
-        q, fixed, mean = self.n_components, self.noise_variance, self.mean_
-        # N centred rows span N - 1 dims
-        check_rank(q, deficient=fixed is None and (n - 1 <= q or total == 0.0),
-                   where=" after centering")
-        rng = check_random_state(self.random_state)
-        U, AtA, RtA, rss = randomized_start(X, mean, q, total, rng)
-        check_rank(q, deficient=fixed is None and is_roundoff(rss, total, n, d),
-                   where=" after centering")
-        sigma2 = rss / (n * (d - q)) if fixed is None else fixed
-        # the closed form given U
-        w2 = np.maximum(np.diag(AtA) / n - sigma2, COLUMN_VARIANCE_FLOOR * sigma2)
-        history: list[float] = []
-        residuals: list[float] = []
-        for it in range(self.max_iter + 1):
-            Mdiag = w2 + sigma2  # the model's variance along each column
-            history.append(-0.5 * (n * (d * LOG_2PI + np.log(Mdiag).sum()
-                           + (d - q) * np.log(sigma2)) + rss / sigma2 + np.sum(np.diag(AtA) / Mdiag)))
-            share = rss / n  # tr((I - U U^T) S), the variance outside the columns
-            residuals.append(fixed_point_residual(
-                w2, AtA / n, RtA / n, sigma2, share / (d - q) if fixed is None else None))
-            if reached_tol(residuals, self.tol):  # after at least one EM update, as sklearn expects
-                return U, w2, sigma2, history, True
-            if it == self.max_iter:
-                break
-            W, sigma2 = _em_step(U, w2, sigma2, AtA / n, RtA / n, share, fixed is None,
-                                 self.algorithm == "px-em", d)
-            U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
-            w2 = w * w
-            AtA, RtA, rss = projection_sums(X, mean, U, total)
-        return U, w2, sigma2, history, False
 
     @property
     def _n_features_out(self) -> int:

@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 
 import hw4lib
 import hw4lib._ppca_common as common
-import hw4lib.ppca as ppca_mod
+import hw4lib._ppca_complete as complete
 from hw4lib import (
     PPCA,
     EMResult,
@@ -398,7 +398,7 @@ def test_ppca_from_a_random_start_never_claims_a_saddle(monkeypatch: pytest.Monk
         U = np.linalg.qr(np.random.default_rng(0).standard_normal((X.shape[1], q)))[0]
         return (U, *common.projection_sums(X, mean, U, total))
 
-    monkeypatch.setattr(ppca_mod, "randomized_start", random_subspace)
+    monkeypatch.setattr(complete, "randomized_start", random_subspace)
     X = REAL["breast_cancer"]
     results = []
     for q in (5, 12, 20, 25):
@@ -448,7 +448,8 @@ def test_ppca_sigma2_update_is_tipping_bishop_eq_30() -> None:
     U = np.linalg.qr(np.random.default_rng(1).standard_normal((d, 2)))[0]
     w2, s2 = np.array([2.0, 0.5]), 0.7
     AtA, RtA, rss = common.projection_sums(X, np.zeros(d), U, float(np.sum(X * X)))
-    W_new, s2_new = ppca_mod._em_step(U, w2, s2, AtA / n, RtA / n, rss / n, True, False, d)
+    W_new, s2_new = complete._em_step(U, w2, s2, AtA / n, RtA / n, rss / n, learn_noise=True,
+                                      expand=False)
     S, W = X.T @ X / n, U * np.sqrt(w2)
     M = W.T @ W + s2 * np.eye(2)
     W_tb = S @ W @ np.linalg.inv(s2 * np.eye(2) + np.linalg.inv(M) @ W.T @ S @ W)  # TB99 eq. 29

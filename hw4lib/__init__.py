@@ -1,10 +1,14 @@
 """hw4lib: the executable companion to the CSC2515 HW4 book.
 
-One module per chapter, each function's docstring citing the chapter equation it implements:
-:mod:`hw4lib.mlp` (chapter 1, an exact ReLU network for min and max), :mod:`hw4lib.residual`
-(chapter 2, backprop through a residual block) and :mod:`hw4lib.ppca` (chapter 3, EM for
-probabilistic PCA). Figures live in :mod:`hw4lib.plotting`, imported on demand so that
-``import hw4lib`` does not import matplotlib.
+One public module per homework chapter, each function's docstring citing the chapter equation
+it implements: :mod:`hw4lib.mlp` (chapter 1, an exact ReLU network for min and max),
+:mod:`hw4lib.residual` (chapter 2, backprop through a residual block) and :mod:`hw4lib.ppca`
+(chapter 3, EM for probabilistic PCA, and the estimator :class:`PPCA`, which also fits data
+with missing entries, chapter 4). ``PPCA``'s EM engines are private modules, one per chapter:
+``_ppca_complete`` (chapter 3) and ``_ppca_missing`` (chapter 4), both on ``_ppca_common``
+(the start, the pass over the data, the stopping test, the rank check); imports run only
+downwards, to ``_validation`` at the bottom. Figures live in :mod:`hw4lib.plotting`, imported
+on demand so that ``import hw4lib`` does not import matplotlib.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ The functions ``ppca_*`` are the homework's model as stated, ``z ~ N(0, 1)``,
 ``x | z ~ N(z u, sigma2 I)`` (chapter 3, eq. (ch3-eq-model)), with no mean (they
 do not center the data); :func:`ppca_em` is the homework's loop. The estimator
 :class:`PPCA` is Tipping and Bishop's model ``x = W z + mean + noise``, a
-scikit-learn transformer that also fits data with missing entries (chapter 4).
-Both stop within ``tol`` (relative) of a fixed point of EM. Entries of ``X``
-must have squares that float64 holds (about 1e-75 to 1e75 for the ``ppca_*``
-functions, 1e-150 to 1e150 for :class:`PPCA`).
+scikit-learn transformer that also fits data with missing entries (chapter 4):
+it validates its input and hands it to an engine, :mod:`hw4lib._ppca_complete`
+(chapter 3) or :mod:`hw4lib._ppca_missing` (chapter 4), both built on
+:mod:`hw4lib._ppca_common`. All stop within ``tol`` (relative) of a fixed point
+of EM. Entries of ``X`` must have squares that float64 holds (about 1e-75 to
+1e75 for the ``ppca_*`` functions, 1e-150 to 1e150 for :class:`PPCA`).
 
 References
 ----------
@@ -36,13 +38,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._ppca_common import (LOG_2PI, EMSettings, check_rank, fixed_point_residual, reached_tol,
+                           sumsq)
+from ._ppca_complete import fit_complete
+from ._ppca_missing import fit_missing, posterior_observed
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float
 
 __all__ = ["ConvergenceWarning", "NotFittedError", "EMResult", "PPCA", "ppca_posterior",
            "ppca_m_step", "ppca_log_likelihood", "ppca_em", "ppca_closed_form"]
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
-_START_NUDGE, _RESTART_NUDGE = 1e-2, 0.5  # times sigma: the first start's, the mean-filled ones'
+_S_ROUNDOFF = 1e-12  # relative: ppca_m_step accepts s a little below m**2, from round-off
 
 
 @dataclass(frozen=True)
@@ -60,73 +65,11 @@ class EMResult:
     converged: bool
 
 
-def _sumsq(X: FloatArray) -> float:
-    flat = X.ravel(order="K")
-    return float(flat @ flat)
-
-
-def _rank_error(q: int, where: str = "") -> ValueError:
-    """Data of rank <= q: the ML noise variance is 0 and the likelihood unbounded."""
-    return ValueError(f"the ML noise variance is 0: X has rank <= n_components={q}{where}; "
-                      "pass noise_variance or lower n_components")
-
-
 def _flip_signs(W: FloatArray) -> FloatArray:
     """Make the largest-magnitude entry of every column of ``W`` non-negative."""
     signs = np.sign(W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])])
     out: FloatArray = W * np.where(signs == 0, 1.0, signs)
     return out
-
-
-def _fixed_point_residual(
-    w2: FloatArray, B: FloatArray, Y: FloatArray, sigma2: float, noise_target: float | None
-) -> float:
-    """How far the model ``W = U diag(sqrt(w2))``, ``sigma2`` is from a fixed point of EM.
-
-    ``U`` (D x q) has orthonormal columns; ``B = U^T S U`` and ``Y = (I - U U^T)
-    S U``, with ``S`` the data's second-moment matrix. At a fixed point of EM
-    (Tipping and Bishop, 1999, section 3.2) the model covariance ``C = W W^T +
-    sigma2 I`` agrees with ``S`` wherever the model is free to: each ``u_j`` is
-    an eigenvector of ``S`` (``B`` is diagonal and ``Y = 0``); the model's
-    variance along it, ``v_j = w2_j + sigma2``, is the data's, ``B_jj`` (or
-    ``sigma2`` when ``B_jj <= sigma2``: that column is 0); and a learned
-    ``sigma2`` is ``noise_target``, the data's variance per dimension outside
-    span(U). The residual is the largest mismatch, each one measured in the
-    model's own units (divided by ``sqrt(v_i v_j)``, as in the whitened
-    covariance ``C^-1/2 S C^-1/2``), so it does not depend on the units of the
-    data and ``tol = 1e-4`` means agreement to about 1e-4 relative.
-    """
-    r = np.diag(B)
-    v = np.maximum(r, sigma2)
-    off = (B - np.diag(r)) / np.sqrt(np.outer(v, v))
-    direction = np.sqrt(np.sum(off * off, axis=0) + np.sum(Y * Y, axis=0) / (sigma2 * v))
-    worst = float(max(direction.max(), np.max(np.abs(w2 + sigma2 - v) / v)))
-    if noise_target is not None:
-        worst = max(worst, abs(sigma2 - noise_target) / sigma2)
-    return worst
-
-
-def _done(residuals: list[float], tol: float) -> bool:
-    """Whether the distance to the fixed point, estimated from the residuals, is below ``tol``.
-
-    EM converges linearly, so in the end its residuals (:func:`_fixed_point_residual`)
-    shrink by a steady ratio ``rho`` per iteration, and the distance still to
-    go is about ``residual / (1 - rho)`` (Aitken). That matters when two
-    eigenvalues almost coincide: there the residual is the eigengap times the
-    angle, small far from the maximum, and it shrinks slowly (``rho`` near 1);
-    a fast mode can hide it for a few iterations, so the estimate is trusted
-    only once the last two ratios agree. A residual below ``tol / 100`` counts
-    as converged (round-off makes ``rho`` meaningless there).
-    """
-    if len(residuals) < 2 or residuals[-1] > tol:
-        return False
-    if residuals[-1] <= 1e-2 * tol:
-        return True
-    if len(residuals) < 3 or min(residuals[-3:-1]) <= 0:
-        return False
-    rho, rho_before = residuals[-1] / residuals[-2], residuals[-2] / residuals[-3]
-    steady = abs(rho - rho_before) <= 0.1 * max(rho, 1.0 - rho)
-    return steady and rho < 1.0 and residuals[-1] <= tol * (1.0 - rho)
 
 
 # --------------------------------------------------------------------------- scalar latent
@@ -152,10 +95,10 @@ def _log_likelihood(X: FloatArray, u: FloatArray, sigma2: float) -> float:
     M = sigma2 + uu
     a = X @ u
     if uu > 0.0:
-        quad = _sumsq(X - np.outer(a / uu, u)) / sigma2 + float(a @ a) / (uu * M)
+        quad = sumsq(X - np.outer(a / uu, u)) / sigma2 + float(a @ a) / (uu * M)
     else:
-        quad = _sumsq(X) / sigma2
-    return float(-0.5 * (n * (d * _LOG_2PI + (d - 1) * np.log(sigma2) + np.log(M)) + quad))
+        quad = sumsq(X) / sigma2
+    return float(-0.5 * (n * (d * LOG_2PI + (d - 1) * np.log(sigma2) + np.log(M)) + quad))
 
 
 def _check_X(X: Any, min_samples: int = 1) -> FloatArray:
@@ -199,7 +142,7 @@ def ppca_m_step(X: Any, m: Any, s: Any) -> FloatArray:
     Xa = _check_X(X)
     ma = as_float_array(m, "m", shape=(Xa.shape[0],))
     sa = as_float_array(s, "s", shape=(Xa.shape[0],))
-    if np.any(sa <= 0) or np.any(sa < ma * ma * (1.0 - 1e-12)):
+    if np.any(sa <= 0) or np.any(sa < ma * ma * (1.0 - _S_ROUNDOFF)):
         raise ValueError(
             f"s = E[z^2 | x] must be > 0 and >= m^2 everywhere; got min(s) = {sa.min():.3g}, "
             f"min(s - m^2) = {np.min(sa - ma * ma):.3g}"
@@ -234,7 +177,8 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
     (:func:`ppca_m_step`) and, with ``parameter_expansion=True``, the PX-EM
     rescaling ``u <- u * sqrt(mean_i s_i)`` of chapter 3, eq. (ch3-eq-px)
     (Liu, Rubin and Wu, 1998). It stops within ``tol`` of a fixed point
-    (:func:`_fixed_point_residual`, :func:`_done`); where plain EM is slow
+    (:func:`~hw4lib._ppca_common.fixed_point_residual`,
+    :func:`~hw4lib._ppca_common.reached_tol`); where plain EM is slow
     (small ``sigma2``, eq. (ch3-eq-em-rate); ``sigma2`` near ``lambda_1``; a
     tiny ``u0``; nearly equal top eigenvalues) it may reach ``max_iter`` and
     warn. A ``u0`` with no component along the top eigenvector converges to a
@@ -264,7 +208,7 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
     u: FloatArray
     if u0 is None:
         u = np.random.default_rng(0).standard_normal((d,))
-        u *= np.sqrt(_sumsq(Xa) / n) / np.linalg.norm(u)
+        u *= np.sqrt(sumsq(Xa) / n) / np.linalg.norm(u)
     else:
         u = as_float_array(u0, "u0", shape=(d,))
     if not np.any(u):
@@ -278,9 +222,9 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
         norm = np.linalg.norm(u)
         Su = u_new * ((s2 + norm**2) * s.sum() / (n * norm))  # S u/||u||, from X^T m
         r = float(Su @ u) / norm  # the data's variance along u
-        residuals.append(_fixed_point_residual(
+        residuals.append(fixed_point_residual(
             np.array([norm**2]), np.array([[r]]), (Su - r * u / norm)[:, None], s2, None))
-        if _done(residuals, tol):
+        if reached_tol(residuals, tol):
             converged = True
             break
         if expand:  # PX-EM, eq. (ch3-eq-px)
@@ -322,304 +266,12 @@ def ppca_closed_form(
     U = np.zeros((d, q))
     U[:, : min(q, sv.size)] = Vt[:q].T
     if noise_variance is None:
-        if sv.size <= q or sv[q] <= sv[0] * max(n, d) * np.finfo(float).eps:  # numpy's rank test
-            raise _rank_error(q)
+        # numpy's rank test (matrix_rank) on the singular values: is_roundoff's, not squared
+        check_rank(q, deficient=sv.size <= q or sv[q] <= sv[0] * max(n, d) * np.finfo(float).eps)
         s2 = float(lam[q:d].sum() / (d - q))
     else:
         s2 = as_positive_float(noise_variance, "noise_variance")
     return _flip_signs(U * np.sqrt(np.clip(lam[:q] - s2, 0.0, None))), s2
-
-
-# --------------------------------------------------------------------------- the estimator
-def _pass(
-    X: FloatArray, mean: FloatArray, U: FloatArray, total: float
-) -> tuple[FloatArray, FloatArray, float]:
-    """``A^T A``, ``R^T A`` and ``||R||^2`` for ``Xc = X - mean``, ``A = Xc U``, ``R = Xc - A U^T``.
-
-    ``A`` holds the projections on the columns of ``U`` and ``R`` the part of
-    each sample outside span(U); ``total = ||Xc||^2``. One pass over ``X`` in
-    blocks of rows small enough to stay in cache for both products (``A_b =
-    X_b U`` and ``X_b^T A_b``), centred inside them (``Xc U = X U - 1 mean^T
-    U``, no centred copy): with ``G = Xc^T A``, ``R^T A = G - U A^T A`` and,
-    by Pythagoras, ``||R||^2 = ||Xc||^2 - ||A||^2``. When the data lie so
-    close to span(U) that these subtractions would lose more than six digits
-    (``||R||^2 < 1e-6 ||Xc||^2``), ``R`` is computed directly, block by block
-    (a loop over blocks of rows, not over samples), so that directions of
-    small variance stay accurate.
-    """
-    k, shift = U.shape[1], mean @ U
-    AtA, G, colsum = np.zeros((k, k)), np.zeros_like(U), np.zeros(k)
-    for rows in _blocks(len(X), X.shape[1], k):
-        A = X[rows] @ U - shift
-        AtA += A.T @ A
-        G += X[rows].T @ A
-        colsum += A.sum(axis=0)
-    rss = total - float(np.trace(AtA))
-    if rss > 1e-6 * total:
-        return AtA, G - np.outer(mean, colsum) - U @ AtA, rss
-    RtA, rss = np.zeros_like(U), 0.0
-    for rows in _blocks(*X.shape):
-        A = X[rows] @ U - shift
-        Rb = (X[rows] - mean) - A @ U.T
-        RtA += Rb.T @ A
-        rss += _sumsq(Rb)
-    return AtA, RtA, rss
-
-
-def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
-    """Column means and ``||X - mean||^2`` in one pass over ``X``.
-
-    Sums are taken of ``X - X[0]``, a shift by one sample, so the final
-    subtraction ``sum ||x - x_0||^2 - n ||mean - x_0||^2`` loses no more than a
-    bit or two (``||mean - x_0||^2`` is of the order of one sample's spread).
-    """
-    shift, s1, s2 = X[0], np.zeros(X.shape[1]), 0.0
-    for rows in _blocks(*X.shape):
-        B = X[rows] - shift
-        s1 += B.sum(axis=0)
-        s2 += _sumsq(B)
-    n = len(X)
-    return shift + s1 / n, max(s2 - float(s1 @ s1) / n, 0.0)
-
-
-def _blocks(n: int, d: int, k: int = 1) -> list[slice]:
-    """Blocks of rows of about ``4 / k`` MB of float64, which stay in cache for ``k`` columns."""
-    step = max(16, int((1 << 19) // (d * k)))
-    return [slice(start, start + step) for start in range(0, n, step)]
-
-
-def _start(
-    X: FloatArray, mean: FloatArray, q: int, total: float, rng: Any
-) -> tuple[FloatArray, FloatArray, FloatArray, float]:
-    """A starting subspace: randomized subspace iteration, then Rayleigh-Ritz.
-
-    ``U <- orth(S U)`` twice on ``q + 7`` random columns, then the ``q``
-    leading eigenvectors of ``S`` restricted to span(U) (Halko, Martinsson and
-    Tropp, 2011, algorithm 4.4 and section 5.5), off by about ``(lambda_{q+8}
-    / lambda_q)^2``: three passes, the last also giving :func:`_pass`'s sums
-    for the ``q`` columns returned (``Xc U V = A V``). The start lies near the
-    top-``q`` eigenspace, in the basin of the maximum, so no column of ``W``
-    starts where the data vary little and collapses (chapter 3, "Where EM is slow").
-    """
-    U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + 7))))[0]
-    for _ in range(2):
-        AtA, RtA, _ = _pass(X, mean, U, total)
-        U = np.linalg.qr(U @ AtA + RtA)[0]  # S U = U B + (I - U U^T) S U
-    AtA, RtA, _ = _pass(X, mean, U, total)
-    V = np.linalg.eigh(AtA)[1][:, ::-1][:, :q]
-    Uq, AtA_q = U @ V, V.T @ AtA @ V
-    rss = total - float(np.trace(AtA_q))
-    if rss <= 1e-6 * total:  # Pythagoras would lose digits: the direct residual
-        return (Uq, *_pass(X, mean, Uq, total))
-    return Uq, AtA_q, (RtA + U @ AtA) @ V - Uq @ AtA_q, rss  # Xc^T A V - Uq AtA_q
-
-
-def _start_observed(
-    R: FloatArray, obs: FloatArray, q: int, rng: Any
-) -> tuple[FloatArray, FloatArray, float]:
-    """:func:`_start`'s subspace iteration on the covariance estimated from observed pairs.
-
-    ``R``: the centred data, 0 where missing; ``p_j``: the fraction of rows observing ``j``.
-    ``C_ij = (R^T R)_ij / (N p_i p_j)``, ``N p_i p_j`` rows being expected to observe both if
-    entries go missing independently; ``C_jj = (R^T R)_jj / (N p_j)``. Applied to ``q + 7``
-    columns, never formed. Returns the top ``q`` Ritz vectors and values and ``sigma2 = (tr C -
-    sum lam) / (D - q)``, kept ``>= tr C / 100 D`` (``C`` need not be PSD when entries go
-    missing together), the values then scaled so that the total stays ``tr C``.
-    """
-    (n, d), p = R.shape, obs.mean(axis=0)
-    sq = np.einsum("ij,ij->j", R, R) / (n * p)
-    diag = sq * (1.0 - 1.0 / p)  # C_jj minus the diagonal of P^-1 R^T R P^-1 / N
-
-    def times_c(U: FloatArray) -> FloatArray:
-        out: FloatArray = R.T @ (R @ (U / p[:, None])) / (n * p[:, None]) + diag[:, None] * U
-        return out
-
-    U = np.linalg.qr(rng.standard_normal((d, min(d, q + 7))))[0]
-    for _ in range(2):
-        U = np.linalg.qr(times_c(U))[0]
-    lam, V = np.linalg.eigh(U.T @ times_c(U))
-    lam, trace = lam[::-1][:q], float(sq.sum())
-    sigma2 = max((trace - lam.sum()) / (d - q), 1e-2 * trace / d)
-    return U @ V[:, ::-1][:, :q], lam * min(1.0, (trace - (d - q) * sigma2) / lam.sum()), sigma2
-
-
-def _em_step(
-    U: FloatArray, w2: FloatArray, sigma2: float, B: FloatArray, Y: FloatArray,
-    share: float, learn: bool, expand: bool, d: int,
-) -> tuple[FloatArray, float]:
-    """One EM (or PX-EM) update of ``W = U diag(sqrt(w2))`` and ``sigma2``; returns ``W_new``.
-
-    ``B = U^T S U``, ``Y = (I - U U^T) S U`` and ``share = tr((I - U U^T) S)``
-    come from :func:`_pass`; ``S U = U B + Y``. With ``M = W^T W + sigma2 I = diag(w2 + sigma2)`` and
-    ``F = diag(w / M)``, the posterior second moment is ``sum_i E[z_i z_i^T] /
-    N = sigma2 M^-1 + F B F`` (PRML eq. 12.55) and ``W_new = S U F (sigma2 M^-1
-    + F B F)^-1`` (PRML eq. 12.56; Tipping and Bishop eq. 29). The noise
-    variance is Tipping and Bishop's eq. 30, ``tr(S - S W M^-1 W_new^T) / D``,
-    split into the part in span(U), which the Woodbury identity turns into
-    ``tr(B (I + G B)^-1)`` with ``G = diag(w2 / (sigma2 M))`` (no cancellation),
-    and the part outside it, ``share`` minus a term that vanishes at a fixed point.
-    """
-    w, Mdiag = np.sqrt(w2), w2 + sigma2
-    F = w / Mdiag
-    Ezz = np.diag(sigma2 / Mdiag) + F[:, None] * B * F  # PRML eq. 12.55, averaged over N
-    W_new = np.linalg.solve(Ezz, ((U @ B + Y) * F).T).T  # PRML eq. 12.56
-    if learn:  # Tipping and Bishop eq. 30, without cancellation
-        q = len(w2)
-        in_span = np.trace(np.linalg.solve(np.eye(q) + (w2 / (sigma2 * Mdiag))[:, None] * B, B))
-        outside = share - np.trace(np.linalg.solve(Ezz, F[:, None] * (Y.T @ Y) * F))
-        sigma2 = (in_span + outside) / d
-    if expand:  # PX-EM (Liu, Rubin and Wu 1998): rescale by the fitted latent covariance
-        W_new = W_new @ np.linalg.cholesky(Ezz)
-    return np.asarray(W_new, dtype=np.float64), float(sigma2)
-
-
-# --------------------------------------------------------------------------- missing entries
-# Stacks of per-sample q x q matrices are stored sample index last, (q, q, N), and posterior
-# means as (q, N), so that each entry is one contiguous vector over the samples.
-def _symmetric(packed: FloatArray, p: int) -> FloatArray:
-    """The (p, p, n) symmetric stack whose upper triangles are the rows of ``packed``."""
-    i, j = np.triu_indices(p)
-    out = np.empty((p, p, packed.shape[1]))
-    out[i, j] = out[j, i] = packed
-    return out
-
-
-def _masked_grams(obs: FloatArray, W: FloatArray) -> FloatArray:
-    """``W_o^T W_o = sum_j obs_ij w_j w_j^T`` for every sample's observed set, shape (q, q, N).
-
-    One product of the mask with the distinct entries of the ``w_j w_j^T``.
-    """
-    i, j = np.triu_indices(W.shape[1])
-    return _symmetric((W[:, i] * W[:, j]).T @ obs.T, W.shape[1])
-
-
-def _posterior_obs(
-    R: FloatArray, obs: FloatArray, W: FloatArray, shift: FloatArray, sigma2: float
-) -> tuple[FloatArray, FloatArray, FloatArray, float]:
-    """E-step with missing entries: ``m``, ``Cov[z | x_o]``, log-densities, expected residual.
-
-    ``obs`` is the 0/1 mask of the observed entries and ``R`` the data minus
-    a centre (0 where missing); the model's mean is the centre plus ``shift``.
-    For a sample's observed set ``o`` and ``r = x_o - mean_o``: ``M = W_o^T W_o
-    + sigma2 I``, ``m = M^-1 W_o^T r``, ``Cov = sigma2 M^-1`` (chapter 4, eq.
-    (ch4-eq-estep)); ``log det C_o = (|o| - q) log sigma2 + log det M`` and
-    ``r^T C_o^-1 r = ||r - W_o m||^2 / sigma2 + ||m||^2``, two sums of squares
-    (eq. (ch4-eq-loglik)). The last output, ``sum E||r - W_o z||^2``, is where
-    the M-step's noise variance starts from.
-    """
-    q = W.shape[1]
-    WoWo = _masked_grams(obs, W)
-    Minv, logdet = _spd_inverse(WoWo + sigma2 * np.eye(q)[:, :, None])
-    m = np.einsum("ijn,jn->in", Minv, (R @ W - obs @ (W * shift[:, None])).T)
-    cov = sigma2 * Minv
-    E = m.T @ W.T  # then W_o m - r on the observed entries, in place (no copies)
-    E += shift
-    E *= obs
-    E -= R
-    outside = np.einsum("ij,ij->i", E, E)
-    counts = obs.sum(axis=1)
-    quad = outside / sigma2 + np.einsum("in,in->n", m, m)
-    ll = -0.5 * (counts * (_LOG_2PI + np.log(sigma2)) + logdet - q * np.log(sigma2) + quad)
-    sse = float(outside.sum() + np.einsum("ijn,ijn->", WoWo, cov))
-    return m, cov, np.where(counts > 0, ll, 0.0), sse  # nothing observed: log 1
-
-
-def _spd_inverse(M: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Inverse and log-determinant of each positive definite ``q x q`` matrix ``M[:, :, i]``.
-
-    Cholesky ``M = L L^T``, then ``L^-1`` by forward substitution and ``M^-1 =
-    L^-T L^-1``, written entry by entry so that each operation acts on one
-    entry of all N matrices at once: for small ``q`` this is several times
-    faster than NumPy's batched LAPACK calls, which pay a fixed cost per
-    matrix. (Gauss-Jordan sweeps would be shorter, but their error grows with
-    the square of ``M``'s condition number, large for a row that observes
-    fewer than ``q`` entries when ``sigma2`` is small.)
-    """
-    q = len(M)
-    L, Li, inv = np.zeros_like(M), np.zeros_like(M), np.empty_like(M)
-    for j in range(q):
-        L[j, j] = np.sqrt(M[j, j] - (L[j, :j] ** 2).sum(axis=0))
-        for i in range(j + 1, q):
-            L[i, j] = (M[i, j] - (L[i, :j] * L[j, :j]).sum(axis=0)) / L[j, j]
-    for i in range(q):
-        Li[i, i] = 1.0 / L[i, i]
-        for j in range(i):
-            Li[i, j] = -(L[i, j:i] * Li[j:i, j]).sum(axis=0) / L[i, i]
-    for i in range(q):
-        for j in range(i + 1):
-            inv[i, j] = inv[j, i] = (Li[i:, i] * Li[i:, j]).sum(axis=0)
-    return inv, 2.0 * np.log(np.diagonal(L)).sum(axis=-1)
-
-
-def _expected_sums(
-    R: FloatArray, obs: FloatArray, W: FloatArray, shift: FloatArray, sigma2: float, k: int
-) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
-    """The E-step (:func:`_posterior_obs`) and the sums over samples the M-step needs.
-
-    With ``e_i = E[(z_i, 1)]``: ``A_j = sum_i obs_ij E[(z_i, 1)(z_i, 1)^T]``
-    (D, q + 1, q + 1), ``B_j = sum_i obs_ij r_ij e_i`` (D, q + 1) and ``G =
-    sum_i E[(z_i, 1)(z_i, 1)^T]`` over all samples (for PX-EM), then the
-    log-likelihood and the expected squared residual. One pass over the data
-    in blocks of rows, whose temporaries stay in cache (``k`` tunes their size).
-    """
-    (d, q), p = W.shape, W.shape[1] + 1
-    i, j = np.triu_indices(p)  # the distinct entries of the symmetric A_j and G
-    zz = j < q  # those of the z z^T block, which take Cov[z | x_o] too
-    A, B, G = np.zeros((len(i), d)), np.zeros((p, d)), np.zeros(len(i))
-    ll = sse = 0.0
-    for rows in _blocks(len(R), d, k):
-        m, cov, ll_b, sse_b = _posterior_obs(R[rows], obs[rows], W, shift, sigma2)
-        e = np.vstack([m, np.ones(m.shape[1])])
-        second = e[i] * e[j]
-        second[zz] += cov[i[zz], j[zz]]
-        A += second @ obs[rows]
-        B += e @ R[rows]
-        G += second.sum(axis=1)
-        ll, sse = ll + float(ll_b.sum()), sse + sse_b
-    return np.moveaxis(_symmetric(A, p), -1, 0), B.T, _symmetric(G[:, None], p)[:, :, 0], ll, sse
-
-
-def _latent_moments(G: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """The latent's fitted mean and covariance, from ``G`` (:func:`_expected_sums`)."""
-    q = len(G) - 1
-    eta = G[:q, q] / G[q, q]
-    return eta, G[:q, :q] / G[q, q] - np.outer(eta, eta)
-
-
-def _m_step_obs(
-    A: FloatArray, B: FloatArray, G: FloatArray, W: FloatArray, shift: FloatArray,
-    sigma2: float, sse: float, n_obs: float, learn: bool, expand: bool,
-) -> tuple[FloatArray, FloatArray, float, float]:
-    """M-step with missing entries; returns ``W``, ``shift``, ``sigma2`` and the step's gain.
-
-    Row ``j`` of ``W`` and ``shift_j`` solve the least-squares problem of the
-    samples that observe entry ``j``, regressing ``r_ij`` on ``E[(z_i, 1)]``:
-    ``A_j (w_j, shift_j) = B_j`` (eq. (ch4-eq-mstep-W); the sums come from
-    :func:`_expected_sums`). Least squares lowers the expected squared
-    residual ``sse`` by ``step_j^T A_j step_j`` for each ``j``, so ``sigma2``,
-    its new mean over the ``n_obs`` observed entries (eq.
-    (ch4-eq-mstep-sigma2)), needs no second pass over the data. ``gain`` is the
-    rise of the expected complete-data log-likelihood (nats). PX-EM
-    (``expand``) then absorbs the fitted latent mean and covariance (from
-    ``G``) into ``shift`` and ``W`` (Liu, Rubin and Wu, 1998).
-    """
-    q = W.shape[1]
-    new = np.asarray(np.linalg.solve(A, B[:, :, None])[:, :, 0], dtype=np.float64)
-    step = new - np.hstack([W, shift[:, None]])
-    drop = float(np.einsum("ja,jab,jb->", step, A, step))
-    gain = 0.5 * drop / sigma2
-    W, shift = new[:, :q], new[:, q]
-    if learn:
-        ratio = (sse - drop) / n_obs / sigma2
-        if ratio <= 1e-6:  # sigma2 collapsing to 0: the caller reports the rank error
-            return W, shift, 0.0, gain
-        gain += 0.5 * n_obs * (ratio - 1.0 - np.log(ratio))
-        sigma2 *= ratio
-    if expand:
-        eta, gamma = _latent_moments(G)
-        shift = shift + W @ eta
-        W = W @ np.linalg.cholesky(gamma)
-    return W, shift, float(sigma2), gain
 
 
 class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -627,14 +279,16 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
     The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``,
     ``z ~ N(0, I_q)``, ``eps ~ N(0, sigma2 I_D)``. ``fit`` starts from the
-    closed form on a randomized subspace (:func:`_start`), then runs the EM of
+    closed form on a randomized subspace
+    (:func:`~hw4lib._ppca_common.randomized_start`), then runs the EM of
     Tipping and Bishop (1999; eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)) or PX-EM
     (eq. (ch3-eq-px)), O(N D q) per iteration, rotating ``W`` to orthogonal
     columns after each update (the same model, eq. (ch3-eq-rotation)). It
     stops within ``tol`` of a fixed point: each column along an eigenvector of
     the sample covariance, ``||w_j||^2 + sigma2`` the data's variance along
     it, a learned ``sigma2`` the mean variance outside the columns, each
-    relative (unit-free) and extrapolated by its rate (:func:`_done`). If
+    relative (unit-free) and extrapolated by its rate
+    (:func:`~hw4lib._ppca_common.reached_tol`). If
     ``max_iter`` comes first, ``fit`` warns and sets ``converged_ = False``.
 
     Parameters
@@ -718,132 +372,37 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
         NaN entries of ``X`` are missing: ``fit`` then maximises the
         likelihood of the observed entries (chapter 4); a row with none is
-        ignored, a column with none is a ``ValueError``.
+        ignored, a column with none is a ``ValueError``. The EM itself is
+        :func:`~hw4lib._ppca_complete.fit_complete` on complete data and
+        :func:`~hw4lib._ppca_missing.fit_missing` with NaN.
         """
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, ensure_min_features=2,
                           ensure_all_finite="allow-nan")
-        n, d = X.shape
-        q, learn = self.n_components, self.noise_variance is None
+        q, d = self.n_components, X.shape[1]
         if q >= d:
             raise ValueError(f"n_components={q} must be < n_features={d}")
-        obs = ~np.isnan(X)
-        if not obs.all():
-            self.mean_, W, sigma2, history, self.converged_ = self._em_missing(X, obs)
-        else:
-            self.mean_, total = _mean_and_total(X)
-            U, w2, sigma2, history, self.converged_ = self._em(X, total)
-            if learn and sigma2 <= (w2[0] + sigma2) * (max(n, d) * np.finfo(float).eps) ** 2:
-                raise _rank_error(q, " after centering")
-            W = U * np.sqrt(w2)
-        if not self.converged_:
-            warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
-                          f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
-        self.W_ = _flip_signs(W)
-        self.noise_variance_ = float(sigma2)
-        self.log_likelihood_ = np.asarray(history)
-        self.n_iter_ = len(history) - 1
-        return self
-
-    def _em_missing(self, X: FloatArray, observed: Any) -> tuple[Any, ...]:
-        """EM on the observed entries (chapter 4); returns ``(mean, W, sigma2, LL, converged)``.
-
-        Starts: the closed form on the covariance from observed pairs (:func:`_start_observed`)
-        nudged by ``sigma / 100``, then (``n_init``) that of the mean-filled data nudged by
-        ``sigma / 2``; the likeliest fit is kept (the earlier on a tie to 1e-9 relative).
-        ``W_o^T W_o + sigma2 I`` squares the conditioning of ``W``: standardise columns whose
-        scales differ by more than 1e3.
-        """
+        observed = ~np.isnan(X)
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
             raise ValueError(f"X column {empty[0]} has no observed value")
-        X, obs = X[observed.any(axis=1)], observed[observed.any(axis=1)].astype(np.float64)
-        n, d = X.shape
-        q, fixed = self.n_components, self.noise_variance
-        centre = np.nanmean(X, axis=0)
-        R = np.where(obs > 0, X - centre, 0.0)  # centred, 0 where missing
-        total = _sumsq(R)
-        if fixed is None and (n - 1 <= q or total == 0.0):
-            raise _rank_error(q, " on the rows with an observed entry")
+        settings = EMSettings(n_components=q, noise_variance=self.noise_variance,
+                              max_iter=self.max_iter, tol=self.tol,
+                              parameter_expansion=self.algorithm == "px-em")
         rng = check_random_state(self.random_state)
-        best: tuple[Any, ...] = ()  # the likeliest fit so far
-        for k in range(self.n_init):
-            if k == 0:
-                U, lam, sigma2 = _start_observed(R, obs, q, rng)
-            else:
-                U, AtA, _, rss = _start(R, np.zeros(d), q, total, rng)
-                lam, sigma2 = np.diag(AtA) / n, max(rss / (n * (d - q)), 1e-12 * total / (n * d))
-            sigma2 = sigma2 if fixed is None else fixed
-            W = U * np.sqrt(np.maximum(lam - sigma2, 1e-8 * sigma2))
-            # Entries never observed together have covariance 0 here: W might start on a saddle
-            nudge = _RESTART_NUDGE if k else _START_NUDGE
-            W += nudge * np.sqrt(sigma2) * rng.standard_normal(W.shape)
-            fit = self._em_observed(R, obs, W, sigma2, total)
-            if k == 0 or fit[3][-1] > best[3][-1] + 1e-9 * abs(best[3][-1]):  # ties: the earlier
-                best = fit
-        shift, W, sigma2, history, converged = best
-        return centre + shift, W, sigma2, history, converged
-
-    def _em_observed(
-        self, R: FloatArray, obs: FloatArray, W: FloatArray, sigma2: float, total: float
-    ) -> tuple[Any, ...]:
-        """EM from ``W``, ``sigma2``: one pass over the data per iteration (:func:`_expected_sums`).
-
-        The step's gain ``g`` (nats, never negative) makes ``sqrt(2 g / N)`` the
-        root-mean-square change per row of the fitted observed entries, in units of the noise
-        standard deviation; EM stops when that and the latent's fitted moments (0 and I at a
-        maximum), extrapolated by :func:`_done`, are within ``tol``.
-        """
-        (n, d), q, fixed = R.shape, self.n_components, self.noise_variance
-        floor = total / (n * d) * (max(n, d) * np.finfo(float).eps) ** 2
-        shift = np.zeros(d)  # the model's mean is centre + shift
-        history: list[float] = []
-        residuals: list[float] = []
-        for _ in range(self.max_iter):
-            A, B, G, ll, sse = _expected_sums(R, obs, W, shift, sigma2, q + 1)
-            history.append(ll)
-            W, shift, sigma2, gain = _m_step_obs(A, B, G, W, shift, sigma2, sse, obs.sum(),
-                                                 fixed is None, self.algorithm == "px-em")
-            eta, gamma = _latent_moments(G)  # 0 and I at every maximum
-            latent = max(np.abs(eta).max(), np.abs(gamma - np.eye(q)).max())
-            residuals.append(max(np.sqrt(2.0 * gain / n), latent))
-            if fixed is None and sigma2 <= floor:  # the likelihood is unbounded
-                raise _rank_error(q, " on its observed entries")
-            if _done(residuals, self.tol):
-                break
-        history.append(_expected_sums(R, obs, W, shift, sigma2, q + 1)[3])
-        U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
-        return shift, U * w, sigma2, history, _done(residuals, self.tol)
-
-    def _em(self, X: FloatArray, total: float) -> tuple[Any, ...]:
-        """EM from :func:`_start`; returns ``(U, w2, sigma2, LL, converged)``."""
-        n, d = X.shape
-        q, fixed, mean = self.n_components, self.noise_variance, self.mean_
-        if fixed is None and (n - 1 <= q or total == 0.0):  # N centred rows span N - 1 dims
-            raise _rank_error(q, " after centering")
-        U, AtA, RtA, rss = _start(X, mean, q, total, check_random_state(self.random_state))
-        if fixed is None and rss <= total * (max(n, d) * np.finfo(float).eps) ** 2:
-            raise _rank_error(q, " after centering")
-        sigma2 = rss / (n * (d - q)) if fixed is None else fixed
-        w2 = np.maximum(np.diag(AtA) / n - sigma2, 1e-8 * sigma2)  # closed form given U
-        history: list[float] = []
-        residuals: list[float] = []
-        for it in range(self.max_iter + 1):
-            Mdiag = w2 + sigma2  # the model's variance along each column
-            history.append(-0.5 * (n * (d * _LOG_2PI + np.log(Mdiag).sum()
-                           + (d - q) * np.log(sigma2)) + rss / sigma2 + np.sum(np.diag(AtA) / Mdiag)))
-            share = rss / n  # tr((I - U U^T) S), the variance outside the columns
-            residuals.append(_fixed_point_residual(
-                w2, AtA / n, RtA / n, sigma2, share / (d - q) if fixed is None else None))
-            if _done(residuals, self.tol):  # after at least one EM update, as sklearn expects
-                return U, w2, sigma2, history, True
-            if it == self.max_iter:
-                break
-            W, sigma2 = _em_step(U, w2, sigma2, AtA / n, RtA / n, share, fixed is None,
-                                 self.algorithm == "px-em", d)
-            U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
-            w2 = w * w
-            AtA, RtA, rss = _pass(X, mean, U, total)
-        return U, w2, sigma2, history, False
+        if observed.all():
+            fit = fit_complete(X, settings, rng)
+        else:
+            fit = fit_missing(X, observed, settings, rng, n_init=self.n_init)
+        if not fit.converged:
+            warnings.warn(f"PPCA.fit did not reach tol={self.tol:g} in max_iter="
+                          f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
+        self.mean_ = fit.mean
+        self.W_ = _flip_signs(fit.W)
+        self.noise_variance_ = float(fit.noise_variance)
+        self.log_likelihood_ = np.asarray(fit.log_likelihood)
+        self.n_iter_ = len(fit.log_likelihood) - 1
+        self.converged_ = fit.converged
+        return self
 
     @property
     def _n_features_out(self) -> int:
@@ -858,8 +417,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _observed(self, Xc: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Posterior mean (N, q) and log-density of each row's observed entries."""
         obs = (~np.isnan(Xc)).astype(np.float64)
-        m, _, ll, _ = _posterior_obs(np.nan_to_num(Xc), obs, self.W_, np.zeros_like(self.mean_),
-                                     self.noise_variance_)
+        m, _, ll, _ = posterior_observed(np.nan_to_num(Xc), obs, self.W_,
+                                         np.zeros_like(self.mean_), self.noise_variance_)
         return np.ascontiguousarray(m.T), ll
 
     def transform(self, X: Any) -> FloatArray:
@@ -912,7 +471,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         outside = np.einsum("ij,ij->i", R, R)
         quad = outside / s2 + (A * A) @ (1.0 / (w * w + s2))
         logdet = np.log(w * w + s2).sum() + (d - q) * np.log(s2)
-        out: FloatArray = -0.5 * (d * _LOG_2PI + logdet + quad)
+        out: FloatArray = -0.5 * (d * LOG_2PI + logdet + quad)
         return out
 
     def __sklearn_tags__(self) -> Any:

@@ -29,7 +29,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import hw4lib
-import hw4lib.ppca as ppca_mod
+import hw4lib._ppca_common as common
+import hw4lib._ppca_complete as complete
 from hw4lib import (
     PPCA,
     EMResult,
@@ -395,9 +396,9 @@ def test_ppca_from_a_random_start_never_claims_a_saddle(monkeypatch: pytest.Monk
     def random_subspace(X: np.ndarray, mean: np.ndarray, q: int, total: float,
                         rng: object) -> tuple[np.ndarray, ...]:
         U = np.linalg.qr(np.random.default_rng(0).standard_normal((X.shape[1], q)))[0]
-        return (U, *ppca_mod._pass(X, mean, U, total))
+        return (U, *common.projection_sums(X, mean, U, total))
 
-    monkeypatch.setattr(ppca_mod, "_start", random_subspace)
+    monkeypatch.setattr(complete, "randomized_start", random_subspace)
     X = REAL["breast_cancer"]
     results = []
     for q in (5, 12, 20, 25):
@@ -427,10 +428,10 @@ def test_ppca_pass_matches_the_residuals_written_out(noise: float) -> None:
     rng = np.random.default_rng(0)
     U = np.linalg.qr(rng.standard_normal((5, 2)))[0]
     X = np.tile(rng.standard_normal((101, 2)) @ U.T * 1e3 + noise * rng.standard_normal((101, 5)), (100, 1))
-    X += 50.0  # an offset: _pass centres inside its products
+    X += 50.0  # an offset: projection_sums centres inside its products
     mean = X.mean(axis=0)
     Xc = X - mean  # 10 100 rows: several blocks on the direct path
-    AtA, RtA, rss = ppca_mod._pass(X, mean, U, float(np.sum(Xc * Xc)))
+    AtA, RtA, rss = common.projection_sums(X, mean, U, float(np.sum(Xc * Xc)))
     X = Xc
     A = X @ U
     R = X - A @ U.T
@@ -446,8 +447,9 @@ def test_ppca_sigma2_update_is_tipping_bishop_eq_30() -> None:
     n, d = X.shape
     U = np.linalg.qr(np.random.default_rng(1).standard_normal((d, 2)))[0]
     w2, s2 = np.array([2.0, 0.5]), 0.7
-    AtA, RtA, rss = ppca_mod._pass(X, np.zeros(d), U, float(np.sum(X * X)))
-    W_new, s2_new = ppca_mod._em_step(U, w2, s2, AtA / n, RtA / n, rss / n, True, False, d)
+    AtA, RtA, rss = common.projection_sums(X, np.zeros(d), U, float(np.sum(X * X)))
+    W_new, s2_new = complete._em_step(U, w2, s2, AtA / n, RtA / n, rss / n, learn_noise=True,
+                                      expand=False)
     S, W = X.T @ X / n, U * np.sqrt(w2)
     M = W.T @ W + s2 * np.eye(2)
     W_tb = S @ W @ np.linalg.inv(s2 * np.eye(2) + np.linalg.inv(M) @ W.T @ S @ W)  # TB99 eq. 29

@@ -16,7 +16,8 @@ from scipy.optimize import minimize
 from scipy.stats import multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 
-import hw4lib.ppca as ppca_mod
+import hw4lib._ppca_missing as missing
+from hw4lib._ppca_common import EMSettings
 from hw4lib import PPCA, ppca_closed_form
 
 
@@ -144,7 +145,7 @@ def test_m_step_gain_is_the_rise_of_the_expected_complete_log_likelihood() -> No
     W, mean, s2 = rng.standard_normal((4, 2)), rng.standard_normal(4), 0.7
     centre = rng.standard_normal(4)  # R is centred anywhere: the mean is centre + shift
     R, shift = obs * (X0 - centre), mean - centre
-    m, cov, _, _ = ppca_mod._posterior_obs(R, obs, W, shift, s2)
+    m, cov, _, _ = missing.posterior_observed(R, obs, W, shift, s2)
 
     def Q(W: np.ndarray, mean: np.ndarray, s2: float) -> float:
         total = 0.0
@@ -153,8 +154,9 @@ def test_m_step_gain_is_the_rise_of_the_expected_complete_log_likelihood() -> No
             total -= 0.5 * (np.log(2 * np.pi * s2) + (r * r + W[j] @ cov[:, :, i] @ W[j]) / s2)
         return total
 
-    A, B, G, _, sse = ppca_mod._expected_sums(R, obs, W, shift, s2, 1)
-    W1, shift1, s21, gain = ppca_mod._m_step_obs(A, B, G, W, shift, s2, sse, obs.sum(), True, False)
+    sums = missing._expected_sums(R, obs, W, shift, s2, 1)
+    W1, shift1, s21, gain = missing._m_step_observed(sums, W, shift, s2, obs.sum(),
+                                                     learn_noise=True, expand=False)
     mean1 = centre + shift1
     assert gain == pytest.approx(Q(W1, mean1, s21) - Q(W, mean, s2), rel=1e-9)
     assert Q(W1, mean1, s21) >= Q(W1 + 1e-4, mean1, s21)  # a maximum in W ...
@@ -189,7 +191,7 @@ def on_the_saddle(monkeypatch: pytest.MonkeyPatch) -> None:
 
     The block-diagonal start that mean-filling gives: no cross-block covariance, a saddle.
     """
-    start = ppca_mod._start_observed
+    start = missing._observed_pairs_start
 
     def saddle(*args: object) -> tuple[np.ndarray, np.ndarray, float]:
         U, lam, sigma2 = start(*args)
@@ -199,7 +201,7 @@ def on_the_saddle(monkeypatch: pytest.MonkeyPatch) -> None:
         U[h:, first] = U[:h, ~first] = 0.0
         return U / np.linalg.norm(U, axis=0), lam, sigma2
 
-    monkeypatch.setattr(ppca_mod, "_start_observed", saddle)
+    monkeypatch.setattr(missing, "_observed_pairs_start", saddle)
 
 
 @pytest.mark.parametrize("algorithm", ["px-em", "em"])
@@ -219,7 +221,7 @@ def test_entries_never_observed_together_reach_the_maximum(
 
 def test_without_the_nudge_px_em_stops_on_the_saddle(monkeypatch: pytest.MonkeyPatch) -> None:
     on_the_saddle(monkeypatch)
-    monkeypatch.setattr(ppca_mod, "_START_NUDGE", 0.0)
+    monkeypatch.setattr(missing, "_START_NUDGE", 0.0)
     Xm = disjoint_blocks(factor_data(300, 6, 2, seed=3))
     model = PPCA(n_components=2, random_state=0).fit(Xm)
     best, _ = optimise(Xm, 2, restarts=3)
@@ -289,7 +291,10 @@ def test_complete_data_is_unchanged_and_the_missing_path_agrees() -> None:
     model = PPCA(n_components=2, random_state=0).fit(X)
     W, s2 = ppca_closed_form(X - X.mean(axis=0), 2)
     np.testing.assert_allclose(model.get_covariance(), W @ W.T + s2 * np.eye(6), rtol=1e-4)
-    mean, W_obs, s2_obs, history, converged = model._em_missing(X, np.ones(X.shape, bool))
+    settings = EMSettings(n_components=2, noise_variance=None, max_iter=model.max_iter,
+                          tol=model.tol, parameter_expansion=True)  # the model's (PX-EM)
+    mean, W_obs, s2_obs, history, converged = missing.fit_missing(
+        X, np.ones(X.shape, bool), settings, np.random.RandomState(0), n_init=1)
     assert converged
     np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(W_obs @ W_obs.T + s2_obs * np.eye(6), W @ W.T + s2 * np.eye(6),
@@ -349,12 +354,12 @@ def test_the_missing_pattern_matters(monkeypatch: pytest.MonkeyPatch) -> None:
     """The E-step's M = W_o^T W_o + sigma2 I: with the full W^T W instead, the fit is not the maximum."""
     X = mcar(factor_data(150, 5, 2, seed=1), 0.3, seed=2)
     best, _ = optimise(X, 2)
-    real = ppca_mod._posterior_obs
+    real = missing.posterior_observed
 
     def ignores_pattern(R, obs, W, shift, sigma2):  # type: ignore[no-untyped-def]
         return real(R, np.ones_like(obs), W, shift, sigma2)
 
-    monkeypatch.setattr(ppca_mod, "_posterior_obs", ignores_pattern)
+    monkeypatch.setattr(missing, "posterior_observed", ignores_pattern)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = PPCA(n_components=2, max_iter=300, random_state=0).fit(X)
@@ -367,7 +372,7 @@ def test_spd_inverse_matches_numpy(q: int) -> None:
     rng = np.random.default_rng(q)
     B = rng.standard_normal((50, q, q + 3))
     M = B @ np.swapaxes(B, 1, 2) + 1e-3 * np.eye(q)
-    inv, logdet = ppca_mod._spd_inverse(np.moveaxis(M, 0, -1))  # sample index last
+    inv, logdet = missing._spd_inverse(np.moveaxis(M, 0, -1))  # sample index last
     np.testing.assert_allclose(np.moveaxis(inv, -1, 0), np.linalg.inv(M), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(logdet, np.linalg.slogdet(M)[1], rtol=1e-12, atol=1e-12)
 
@@ -391,7 +396,7 @@ def test_start_is_the_top_of_the_covariance_from_observed_pairs() -> None:
     """The start's matrix written out: products over the rows observing a pair, / N p_i p_j."""
     R, obs = centred_with_zeros(mcar(factor_data(300, 7, 2, seed=1), 0.3, seed=2))
     C = observed_pairs_covariance(R, obs)
-    U, lam, sigma2 = ppca_mod._start_observed(R, obs, 2, np.random.default_rng(0))
+    U, lam, sigma2 = missing._observed_pairs_start(R, obs, 2, np.random.default_rng(0))
     top = np.linalg.eigh(C)[0][::-1][:2]
     assert lam == pytest.approx(top, rel=1e-10)
     assert sigma2 == pytest.approx((np.trace(C) - top.sum()) / 5, rel=1e-10)
@@ -406,7 +411,7 @@ def test_start_keeps_sigma2_when_the_covariance_is_far_from_psd() -> None:
     C = observed_pairs_covariance(R, obs)
     trace = float(np.trace(C))
     assert np.linalg.eigh(C)[0][::-1][:3].sum() > trace  # the case in point
-    _, lam, sigma2 = ppca_mod._start_observed(R, obs, 3, np.random.default_rng(0))
+    _, lam, sigma2 = missing._observed_pairs_start(R, obs, 3, np.random.default_rng(0))
     assert sigma2 == pytest.approx(trace / 600, rel=1e-12)
     assert lam.sum() + 3 * sigma2 == pytest.approx(trace, rel=1e-12)
 
@@ -418,7 +423,7 @@ def test_start_covariance_is_unbiased_where_mean_filling_shrinks() -> None:
     X = rng.standard_normal((40_000, 2)) @ W.T + rng.standard_normal((40_000, 6))
     R, obs = centred_with_zeros(mcar(X, 0.3, seed=4))
     truth = W @ W.T + np.eye(6)
-    U, lam, _ = ppca_mod._start_observed(R, obs, 2, np.random.default_rng(0))
+    U, lam, _ = missing._observed_pairs_start(R, obs, 2, np.random.default_rng(0))
     filled = np.linalg.eigh(R.T @ R / len(R))[0][::-1][:2]
     true_top = np.linalg.eigh(truth)[0][::-1][:2]
     assert lam == pytest.approx(true_top, rel=0.03)
@@ -438,14 +443,14 @@ def test_spd_inverse_rank_deficient_gram_is_accurate() -> None:
     Bv = 5.0 * rng.standard_normal((n, q, 1))  # one observed entry: W_o^T W_o = w w^T
     M = Bv @ np.swapaxes(Bv, 1, 2) + s2 * np.eye(q)
     rhs = Bv[:, :, 0] * rng.standard_normal((n, 1))  # W_o^T r
-    inv, _ = ppca_mod._spd_inverse(np.ascontiguousarray(np.moveaxis(M, 0, -1)))
+    inv, _ = missing._spd_inverse(np.ascontiguousarray(np.moveaxis(M, 0, -1)))
     m = np.einsum("ijn,jn->ni", inv, rhs.T)
     expected = np.linalg.solve(M, rhs[:, :, None])[:, :, 0]
     err = np.linalg.norm(m - expected, axis=1) / np.linalg.norm(expected, axis=1)
     assert err.max() < 1e-6
     s2 = 1e-8
     M = Bv @ np.swapaxes(Bv, 1, 2) + s2 * np.eye(q)
-    inv, _ = ppca_mod._spd_inverse(np.ascontiguousarray(np.moveaxis(M, 0, -1)))
+    inv, _ = missing._spd_inverse(np.ascontiguousarray(np.moveaxis(M, 0, -1)))
     cov = s2 * np.moveaxis(inv, -1, 0)
     assert np.linalg.eigvalsh((cov + np.swapaxes(cov, 1, 2)) / 2).min() > 0.0
 

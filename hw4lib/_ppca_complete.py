@@ -1,0 +1,127 @@
+"""Chapter 3's engine for :class:`~hw4lib.ppca.PPCA`: EM on complete data, O(N D q) per iteration.
+
+:func:`fit_complete` starts from the closed form on a randomized subspace
+(:func:`~hw4lib._ppca_common.randomized_start`), then runs the EM of Tipping
+and Bishop (1999; chapter 3, eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)) or PX-EM
+(eq. (ch3-eq-px)), rotating ``W`` to orthogonal columns after each update (the
+same model, eq. (ch3-eq-rotation)), so that every quantity EM needs comes from
+one pass over the data (:func:`~hw4lib._ppca_common.projection_sums`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._ppca_common import (COLUMN_VARIANCE_FLOOR, LOG_2PI, EMSettings, EngineFit, check_rank,
+                           fixed_point_residual, is_roundoff, projection_sums, randomized_start,
+                           reached_tol, row_blocks, sumsq)
+from ._validation import FloatArray
+
+__all__ = ["fit_complete"]
+
+_WHERE = " after centering"  # the rank error's words: the centred data have rank <= q
+
+
+def _mean_and_total(X: FloatArray) -> tuple[FloatArray, float]:
+    """Column means and ``||X - mean||^2`` in one pass over ``X``.
+
+    Sums are taken of ``X - X[0]``, a shift by one sample, so the final
+    subtraction ``sum ||x - x_0||^2 - n ||mean - x_0||^2`` loses no more than a
+    bit or two (``||mean - x_0||^2`` is of the order of one sample's spread).
+    """
+    first_row, s1, s2 = X[0], np.zeros(X.shape[1]), 0.0
+    for rows in row_blocks(*X.shape):
+        B = X[rows] - first_row
+        s1 += B.sum(axis=0)
+        s2 += sumsq(B)
+    n = len(X)
+    return first_row + s1 / n, max(s2 - float(s1 @ s1) / n, 0.0)
+
+
+def _log_likelihood(n: int, w2: FloatArray, sigma2: float, AtA: FloatArray, rss: float,
+                    d: int) -> float:
+    """Eq. (ch3-eq-loglik) for ``W = U diag(sqrt(w2))``, from the sums of one pass.
+
+    In the basis of ``U``: ``log det C = sum_j log(w2_j + sigma2) + (D - q) log
+    sigma2`` and ``sum_i x_i^T C^-1 x_i = ||R||^2 / sigma2 + sum_j (A^T A)_jj /
+    (w2_j + sigma2)``, with ``A`` and ``R`` as in :func:`projection_sums`.
+    """
+    q, Mdiag = len(w2), w2 + sigma2  # the model's variance along each column
+    return float(-0.5 * (n * (d * LOG_2PI + np.log(Mdiag).sum() + (d - q) * np.log(sigma2))
+                         + rss / sigma2 + np.sum(np.diag(AtA) / Mdiag)))
+
+
+def _em_step(
+    U: FloatArray, w2: FloatArray, sigma2: float, B: FloatArray, Y: FloatArray,
+    outside: float, *, learn_noise: bool, expand: bool,
+) -> tuple[FloatArray, float]:
+    """One EM (or PX-EM) update of ``W = U diag(sqrt(w2))`` and ``sigma2``; returns ``W_new``.
+
+    ``B = U^T S U``, ``Y = (I - U U^T) S U`` and ``outside = tr((I - U U^T) S)``
+    come from :func:`projection_sums`; ``S U = U B + Y``. With ``M = W^T W +
+    sigma2 I = diag(w2 + sigma2)`` and ``F = diag(w / M)``, the posterior second
+    moment is ``sum_i E[z_i z_i^T] / N = sigma2 M^-1 + F B F`` (PRML eq. 12.55)
+    and ``W_new = S U F (sigma2 M^-1 + F B F)^-1`` (PRML eq. 12.56; Tipping and
+    Bishop eq. 29). The noise variance (``learn_noise``) is Tipping and Bishop's
+    eq. 30, ``tr(S - S W M^-1 W_new^T) / D``, split into the part in span(U),
+    which the Woodbury identity turns into ``tr(B (I + G B)^-1)`` with ``G =
+    diag(w2 / (sigma2 M))`` (no cancellation), and the part outside it,
+    ``outside`` minus a term that vanishes at a fixed point.
+    """
+    w, Mdiag = np.sqrt(w2), w2 + sigma2
+    F = w / Mdiag
+    Ezz = np.diag(sigma2 / Mdiag) + F[:, None] * B * F  # PRML eq. 12.55, averaged over N
+    W_new = np.linalg.solve(Ezz, ((U @ B + Y) * F).T).T  # PRML eq. 12.56
+    if learn_noise:  # Tipping and Bishop eq. 30, without cancellation
+        q = len(w2)
+        in_span = np.trace(np.linalg.solve(np.eye(q) + (w2 / (sigma2 * Mdiag))[:, None] * B, B))
+        off_span = outside - np.trace(np.linalg.solve(Ezz, F[:, None] * (Y.T @ Y) * F))
+        sigma2 = (in_span + off_span) / len(U)
+    if expand:  # PX-EM (Liu, Rubin and Wu 1998): rescale by the fitted latent covariance
+        W_new = W_new @ np.linalg.cholesky(Ezz)
+    return np.asarray(W_new, dtype=np.float64), float(sigma2)
+
+
+def fit_complete(X: FloatArray, settings: EMSettings, rng: Any) -> EngineFit:
+    """EM on complete data ``X`` (N, D) from :func:`randomized_start`, to ``tol`` of a fixed point.
+
+    The start is the closed form given its subspace: ``sigma2`` the mean variance
+    outside it (eq. (ch3-eq-closed-sigma2)), ``||w_j||^2 = lambda_j - sigma2``. Each
+    iteration records the log-likelihood (eq. (ch3-eq-loglik)) and the
+    :func:`fixed_point_residual`, stops once :func:`reached_tol` says so (after at
+    least one EM update, as scikit-learn expects), and otherwise makes one
+    :func:`_em_step` and one pass over the data. ``ValueError`` when a learned
+    ``sigma2`` is 0 to round-off (data of rank ``<= q`` after centering).
+    """
+    n, d = X.shape
+    q, learn = settings.n_components, settings.learn_noise
+    mean, total = _mean_and_total(X)
+    # N centred rows span N - 1 dimensions
+    check_rank(q, deficient=learn and (n - 1 <= q or total == 0.0), where=_WHERE)
+    U, AtA, RtA, rss = randomized_start(X, mean, q, total, rng)
+    check_rank(q, deficient=learn and is_roundoff(rss, total, n, d), where=_WHERE)
+    sigma2 = rss / (n * (d - q)) if settings.noise_variance is None else settings.noise_variance
+    # the closed form given U
+    w2 = np.maximum(np.diag(AtA) / n - sigma2, COLUMN_VARIANCE_FLOOR * sigma2)
+    history: list[float] = []
+    residuals: list[float] = []
+    converged = False
+    for it in range(settings.max_iter + 1):
+        history.append(_log_likelihood(n, w2, sigma2, AtA, rss, d))
+        outside = rss / n  # tr((I - U U^T) S), the variance outside the columns
+        residuals.append(fixed_point_residual(
+            w2, AtA / n, RtA / n, sigma2, outside / (d - q) if learn else None))
+        if reached_tol(residuals, settings.tol):
+            converged = True
+            break
+        if it == settings.max_iter:
+            break
+        W, sigma2 = _em_step(U, w2, sigma2, AtA / n, RtA / n, outside, learn_noise=learn,
+                             expand=settings.parameter_expansion)
+        U, w, _ = np.linalg.svd(W, full_matrices=False)  # the same model, orthogonal columns
+        w2 = w * w
+        AtA, RtA, rss = projection_sums(X, mean, U, total)
+    check_rank(q, deficient=learn and is_roundoff(sigma2, w2[0] + sigma2, n, d), where=_WHERE)
+    return EngineFit(mean, U * np.sqrt(w2), sigma2, history, converged)

@@ -9,8 +9,8 @@ raises "the ML noise variance is 0"; the stopping test (:func:`fixed_point_resid
 in cache (:func:`row_blocks`).
 
 Callers: :mod:`hw4lib.ppca` (the homework's functions and the estimator
-:class:`~hw4lib.ppca.PPCA`), :mod:`hw4lib._ppca_complete` (chapter 3's engine) and
-:mod:`hw4lib._ppca_missing` (chapter 4's).
+:class:`~hw4lib.ppca.PPCA`), :mod:`hw4lib._ppca_complete` (chapter 6's engine) and
+:mod:`hw4lib._ppca_missing` (chapter 7's).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class EMSettings:
     """How an engine runs, as :class:`~hw4lib.ppca.PPCA`'s parameters set it.
 
     ``noise_variance`` is a fixed ``sigma2``, or ``None`` to learn it;
-    ``parameter_expansion`` runs PX-EM (chapter 3, eq. (ch3-eq-px)).
+    ``parameter_expansion`` runs PX-EM (chapter 6, eq. (ch6-eq-px)).
     """
 
     n_components: int
@@ -222,7 +222,7 @@ def randomized_start(
     / lambda_q)^2``: three passes, the last also giving :func:`projection_sums`
     for the ``q`` columns returned (``Xc U V = A V``). The start lies near the
     top-``q`` eigenspace, in the basin of the maximum, so no column of ``W``
-    starts where the data vary little and collapses (chapter 3, "Where EM is slow").
+    starts where the data vary little and collapses (chapter 6, "Where EM is slow").
     """
     U = np.linalg.qr(rng.standard_normal((X.shape[1], min(X.shape[1], q + OVERSAMPLING))))[0]
     for _ in range(POWER_ITERATIONS):

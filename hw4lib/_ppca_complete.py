@@ -1,10 +1,10 @@
-"""Chapter 3's engine for :class:`~hw4lib.ppca.PPCA`: EM on complete data, O(N D q) per iteration.
+"""Chapter 6's engine for :class:`~hw4lib.ppca.PPCA`: EM on complete data, O(N D q) per iteration.
 
 :func:`fit_complete` starts from the closed form on a randomized subspace
 (:func:`~hw4lib._ppca_common.randomized_start`), then runs the EM of Tipping
-and Bishop (1999; chapter 3, eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)) or PX-EM
-(eq. (ch3-eq-px)), rotating ``W`` to orthogonal columns after each update (the
-same model, eq. (ch3-eq-rotation)), so that every quantity EM needs comes from
+and Bishop (1999; chapter 6, eqs. (ch6-eq-em-W), (ch6-eq-em-sigma2)) or PX-EM
+(eq. (ch6-eq-px)), rotating ``W`` to orthogonal columns after each update (the
+same model, eq. (ch6-eq-rotation)), so that every quantity EM needs comes from
 one pass over the data (:func:`~hw4lib._ppca_common.projection_sums`).
 """
 
@@ -88,7 +88,7 @@ def fit_complete(X: FloatArray, settings: EMSettings, rng: Any) -> EngineFit:
     """EM on complete data ``X`` (N, D) from :func:`randomized_start`, to ``tol`` of a fixed point.
 
     The start is the closed form given its subspace: ``sigma2`` the mean variance
-    outside it (eq. (ch3-eq-closed-sigma2)), ``||w_j||^2 = lambda_j - sigma2``. Each
+    outside it (eq. (ch6-eq-closed-sigma2)), ``||w_j||^2 = lambda_j - sigma2``. Each
     iteration records the log-likelihood (eq. (ch3-eq-loglik)) and the
     :func:`fixed_point_residual`, stops once :func:`reached_tol` says so (after at
     least one EM update, as scikit-learn expects), and otherwise makes one

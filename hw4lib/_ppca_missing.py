@@ -1,12 +1,12 @@
-"""Chapter 4's engine for :class:`~hw4lib.ppca.PPCA`: EM on the observed entries of data with NaN.
+"""Chapter 7's engine for :class:`~hw4lib.ppca.PPCA`: EM on the observed entries of data with NaN.
 
 :func:`fit_missing` maximises the likelihood of the observed entries: the
-E-step conditions on each sample's observed set (eq. (ch4-eq-estep),
+E-step conditions on each sample's observed set (eq. (ch7-eq-estep),
 :func:`posterior_observed`), the M-step solves one small least-squares problem
-per column (eqs. (ch4-eq-mstep-W), (ch4-eq-mstep-sigma2), :func:`_m_step_observed`),
+per column (eqs. (ch7-eq-mstep-W), (ch7-eq-mstep-sigma2), :func:`_m_step_observed`),
 and one pass over the data per iteration gathers what it needs
 (:func:`_expected_sums`). The likelihood can then have local maxima: ``n_init``
-starts, the likeliest fit kept (chapter 4, "Several maxima").
+starts, the likeliest fit kept (chapter 7, "Several maxima").
 
 Stacks of per-sample q x q matrices are stored sample index last, (q, q, N), and
 posterior means as (q, N), so that each entry is one contiguous vector over the
@@ -118,10 +118,10 @@ def posterior_observed(
     ``obs`` is the 0/1 mask of the observed entries and ``R`` the data minus
     a centre (0 where missing); the model's mean is the centre plus ``shift``.
     For a sample's observed set ``o`` and ``r = x_o - mean_o``: ``M = W_o^T W_o
-    + sigma2 I``, ``m = M^-1 W_o^T r``, ``Cov = sigma2 M^-1`` (chapter 4, eq.
-    (ch4-eq-estep)); ``log det C_o = (|o| - q) log sigma2 + log det M`` and
+    + sigma2 I``, ``m = M^-1 W_o^T r``, ``Cov = sigma2 M^-1`` (chapter 7, eq.
+    (ch7-eq-estep)); ``log det C_o = (|o| - q) log sigma2 + log det M`` and
     ``r^T C_o^-1 r = ||r - W_o m||^2 / sigma2 + ||m||^2``, two sums of squares
-    (eq. (ch4-eq-loglik)). The last output, ``sum E||r - W_o z||^2``, is where
+    (eq. (ch7-eq-loglik)). The last output, ``sum E||r - W_o z||^2``, is where
     the M-step's noise variance starts from.
     """
     q = W.shape[1]
@@ -214,11 +214,11 @@ def _m_step_observed(
 
     Row ``j`` of ``W`` and ``shift_j`` solve the least-squares problem of the
     samples that observe entry ``j``, regressing ``r_ij`` on ``E[(z_i, 1)]``:
-    ``A_j (w_j, shift_j) = B_j`` (eq. (ch4-eq-mstep-W); the sums come from
+    ``A_j (w_j, shift_j) = B_j`` (eq. (ch7-eq-mstep-W); the sums come from
     :func:`_expected_sums`). Least squares lowers the expected squared
     residual ``sse`` by ``step_j^T A_j step_j`` for each ``j``, so ``sigma2``,
     its new mean over the ``n_obs`` observed entries (eq.
-    (ch4-eq-mstep-sigma2); ``learn_noise``), needs no second pass over the data. ``gain`` is the
+    (ch7-eq-mstep-sigma2); ``learn_noise``), needs no second pass over the data. ``gain`` is the
     rise of the expected complete-data log-likelihood (nats). PX-EM
     (``expand``) then absorbs the fitted latent mean and covariance (from
     ``G``) into ``shift`` and ``W`` (Liu, Rubin and Wu, 1998).

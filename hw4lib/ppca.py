@@ -4,9 +4,9 @@ The functions ``ppca_*`` are the homework's model as stated, ``z ~ N(0, 1)``,
 ``x | z ~ N(z u, sigma2 I)`` (chapter 3, eq. (ch3-eq-model)), with no mean (they
 do not center the data); :func:`ppca_em` is the homework's loop. The estimator
 :class:`PPCA` is Tipping and Bishop's model ``x = W z + mean + noise``, a
-scikit-learn transformer that also fits data with missing entries (chapter 4):
+scikit-learn transformer of chapter 6 that also fits data with missing entries (chapter 7):
 it validates its input and hands it to an engine, :mod:`hw4lib._ppca_complete`
-(chapter 3) or :mod:`hw4lib._ppca_missing` (chapter 4), both built on
+(chapter 6) or :mod:`hw4lib._ppca_missing` (chapter 7), both built on
 :mod:`hw4lib._ppca_common`. All stop within ``tol`` (relative) of a fixed point
 of EM. Entries of ``X`` must have squares that float64 holds (about 1e-75 to
 1e75 for the ``ppca_*`` functions, 1e-150 to 1e150 for :class:`PPCA`).
@@ -175,11 +175,11 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
 
     Each iteration is one E-step (:func:`ppca_posterior`), one M-step
     (:func:`ppca_m_step`) and, with ``parameter_expansion=True``, the PX-EM
-    rescaling ``u <- u * sqrt(mean_i s_i)`` of chapter 3, eq. (ch3-eq-px)
+    rescaling ``u <- u * sqrt(mean_i s_i)`` of chapter 6, eq. (ch6-eq-px)
     (Liu, Rubin and Wu, 1998). It stops within ``tol`` of a fixed point
     (:func:`~hw4lib._ppca_common.fixed_point_residual`,
     :func:`~hw4lib._ppca_common.reached_tol`); where plain EM is slow
-    (small ``sigma2``, eq. (ch3-eq-em-rate); ``sigma2`` near ``lambda_1``; a
+    (small ``sigma2``, eq. (ch6-eq-em-rate); ``sigma2`` near ``lambda_1``; a
     tiny ``u0``; nearly equal top eigenvalues) it may reach ``max_iter`` and
     warn. A ``u0`` with no component along the top eigenvector converges to a
     saddle, a fixed point that no test on the iterates can tell apart.
@@ -227,7 +227,7 @@ def ppca_em(X: Any, sigma2: Any, u0: Any = None, max_iter: int = 10_000, tol: fl
         if reached_tol(residuals, tol):
             converged = True
             break
-        if expand:  # PX-EM, eq. (ch3-eq-px)
+        if expand:  # PX-EM, eq. (ch6-eq-px)
             u_new *= np.sqrt(s.mean())
         u = u_new
         history.append(_log_likelihood(Xa, u, s2))
@@ -246,7 +246,7 @@ def ppca_closed_form(
     ``W = U_q (Lambda_q - sigma2 I)^{1/2}`` from the top eigenpairs of ``S = X^T
     X / N`` (columns with ``lambda_j <= sigma2`` zero) and, when learned, ``sigma2
     = sum_{j > q} lambda_j / (D - q)`` (Tipping and Bishop, 1999, eqs. (7)-(8);
-    chapter 3, eqs. (ch3-eq-closed-form), (ch3-eq-closed-sigma2)), from an SVD of X
+    chapters 3 and 6, eqs. (ch3-eq-closed-form), (ch6-eq-closed-sigma2)), from an SVD of X
     (not centered). ``W`` has orthogonal columns of decreasing norm, the
     largest-magnitude entry of each non-negative. A learned ``sigma2`` is 0 (a
     ``ValueError``) when ``X`` has rank at most ``q = n_components < D``.
@@ -277,13 +277,13 @@ def ppca_closed_form(
 class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Probabilistic PCA fitted by EM, a scikit-learn transformer.
 
-    The model (chapter 3, eq. (ch3-eq-general)) is ``x = W z + mean + eps``,
+    The model (chapter 6, eq. (ch6-eq-general)) is ``x = W z + mean + eps``,
     ``z ~ N(0, I_q)``, ``eps ~ N(0, sigma2 I_D)``. ``fit`` starts from the
     closed form on a randomized subspace
     (:func:`~hw4lib._ppca_common.randomized_start`), then runs the EM of
-    Tipping and Bishop (1999; eqs. (ch3-eq-em-W), (ch3-eq-em-sigma2)) or PX-EM
-    (eq. (ch3-eq-px)), O(N D q) per iteration, rotating ``W`` to orthogonal
-    columns after each update (the same model, eq. (ch3-eq-rotation)). It
+    Tipping and Bishop (1999; eqs. (ch6-eq-em-W), (ch6-eq-em-sigma2)) or PX-EM
+    (eq. (ch6-eq-px)), O(N D q) per iteration, rotating ``W`` to orthogonal
+    columns after each update (the same model, eq. (ch6-eq-rotation)). It
     stops within ``tol`` of a fixed point: each column along an eigenvector of
     the sample covariance, ``||w_j||^2 + sigma2`` the data's variance along
     it, a learned ``sigma2`` the mean variance outside the columns, each
@@ -305,7 +305,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         parameter-expansion step of Liu, Rubin and Wu (1998), which removes the
         slow convergence of the scale of ``W`` when ``sigma2`` is small.
     n_init : int, default 1
-        With missing entries, the number of starts (chapter 4, "Several maxima"): the
+        With missing entries, the number of starts (chapter 7, "Several maxima"): the
         likelihood can then have local maxima; the best fit is kept, as in scikit-learn's
         ``GaussianMixture``; ``log_likelihood_``, ``n_iter_`` and ``converged_`` are its.
         Complete data have one maximum and use one start.
@@ -371,7 +371,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         """Fit by EM; returns ``self``. ``y`` is ignored (scikit-learn convention).
 
         NaN entries of ``X`` are missing: ``fit`` then maximises the
-        likelihood of the observed entries (chapter 4); a row with none is
+        likelihood of the observed entries (chapter 7); a row with none is
         ignored, a column with none is a ``ValueError``. The EM itself is
         :func:`~hw4lib._ppca_complete.fit_complete` on complete data and
         :func:`~hw4lib._ppca_missing.fit_missing` with NaN.
@@ -422,10 +422,10 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         return np.ascontiguousarray(m.T), ll
 
     def transform(self, X: Any) -> FloatArray:
-        """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch3-eq-posterior-q)).
+        """Posterior means ``E[z | x] = M^-1 W^T (x - mean)``, shape (N, q) (eq. (ch6-eq-posterior-q)).
 
         With NaN entries, ``E[z | x_o]`` given the observed ones (eq.
-        (ch4-eq-estep)); ``inverse_transform`` of it is ``E[x | x_o]`` on the
+        (ch7-eq-estep)); ``inverse_transform`` of it is ``E[x | x_o]`` on the
         missing entries (on the observed ones, the model's smoothed value), so
         ``np.where(np.isnan(X), model.inverse_transform(model.transform(X)), X)``
         imputes each missing entry by its conditional mean.
@@ -461,7 +461,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         is computed directly, which keeps the value accurate for any ``sigma2``.
         """
         Xc = self._centered(X)
-        if np.isnan(Xc).any():  # the density of the observed entries, eq. (ch4-eq-loglik)
+        if np.isnan(Xc).any():  # the density of the observed entries, eq. (ch7-eq-loglik)
             return self._observed(Xc)[1]
         d, q = self.W_.shape
         s2 = self.noise_variance_
@@ -476,7 +476,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # NaN = missing (chapter 4)
+        tags.input_tags.allow_nan = True  # NaN = missing (chapter 7)
         return tags
 
     def score(self, X: Any, y: Any = None) -> float:

@@ -167,7 +167,7 @@ def test_minmax_within_one_ulp_and_x2_output_exact(x1: float, x2: float) -> None
     x = np.array([x1, x2])
     y = minmax_mlp()(x)
     exact = np.array([min(x1, x2), max(x1, x2)])
-    # Chapter 1, proposition ch1-prop-rounding: within ulp(max(|x1|, |x2|)).
+    # Chapter 1, proposition ch4-prop-rounding: within ulp(max(|x1|, |x2|)).
     assert np.all(np.abs(y - exact) <= _ulps(x)[0])
     # The output that equals x2 is computed without any rounding.
     assert y[0 if x1 >= x2 else 1] == x2
@@ -244,7 +244,7 @@ def test_sorting_rounding_bound(network: str, values: list[float]) -> None:
     x = np.array(values)
     net = sorting_mlp(len(values), network)
     S = max(net.depth, 1)
-    # Chapter 1, proposition ch1-prop-sorting-rounding: (15 S - 12) u M to first order, with
+    # Chapter 1, proposition ch4-prop-sorting-rounding: (15 S - 12) u M to first order, with
     # u = 2**-53 and M = max |x| (plus the subnormal spacing, for tiny inputs).
     M = float(np.max(np.abs(x)))
     tol = (15 * S - 12) * (2.0**-53 * M * (1 + 1e-6) + 2.0**-1074)
@@ -295,7 +295,7 @@ def test_sorting_near_ties_can_come_out_of_order() -> None:
 
 def test_sorting_layers_are_the_comparator_stages() -> None:
     """W_1 = A_1, W_s = A_s B_{s-1}, W_{S+1} = B_S in integers, with A_s, B_s built here
-    from the comparators and minmax_mlp's block (chapter 1, eq. ch1-eq-sorting-layer)."""
+    from the comparators and minmax_mlp's block (chapter 1, eq. ch4-eq-sorting-layer)."""
     W1b, W2b = (W.astype(int) for W in minmax_mlp().weights)
     for n in range(2, 10):
         for network in ("transposition", "batcher"):

@@ -1,4 +1,4 @@
-"""Tests for hw4lib.ppca (chapter 3): EM for probabilistic PCA.
+"""Tests for hw4lib.ppca (chapters 3 and 6): EM for probabilistic PCA.
 
 Expected values come from independent computations: joint-Gaussian
 conditioning, scipy's multivariate normal density, eigendecompositions of the

@@ -1,4 +1,4 @@
-"""Tests for hw4lib.PPCA with missing entries (NaN), chapter 4.
+"""Tests for hw4lib.PPCA with missing entries (NaN), chapter 7.
 
 Oracles that do not come from the code under test: scipy's multivariate normal
 density on each row's observed sub-vector, Gaussian conditioning written out
@@ -162,7 +162,7 @@ def test_m_step_gain_is_the_rise_of_the_expected_complete_log_likelihood() -> No
     assert Q(W1, mean1, s21) >= Q(W1 + 1e-4, mean1, s21)  # a maximum in W ...
     assert Q(W1, mean1, s21) >= max(Q(W1, mean1, 1.01 * s21), Q(W1, mean1, 0.99 * s21))
     spread = [(X[i, j] - mean1[j] - W1[j] @ m[:, i]) ** 2 + W1[j] @ cov[:, :, i] @ W1[j]
-              for i, j in zip(*np.nonzero(obs))]  # eq. (ch4-eq-mstep-sigma2) written out
+              for i, j in zip(*np.nonzero(obs))]  # eq. (ch7-eq-mstep-sigma2) written out
     assert s21 == pytest.approx(np.mean(spread), rel=1e-10)
 
 
@@ -475,7 +475,7 @@ def test_small_noise_q3_with_rows_observing_fewer_than_q_entries(d: int) -> None
     assert 0.5 < model.noise_variance_ / noise**2 < 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="known limit, documented in chapter 4: M^-1 in q dimensions")
+@pytest.mark.xfail(strict=True, reason="known limit, documented in chapter 7: M^-1 in q dimensions")
 def test_tiny_noise_with_a_row_observing_fewer_than_q_entries() -> None:
     """A known limit: q = 2, noise 1e-6, one row observes a single entry. M of
     that row has an eigenvalue sigma2 ~ 1e-12 |w|^2, so M^-1 W_o^T r (any method) carries an error
@@ -602,7 +602,7 @@ def test_small_samples_reach_the_maximum_from_a_second_start(case: str) -> None:
     """Found in review: from the observed-pairs start alone EM converges (converged_ True, no
     warning) to a local maximum 33.9 and 109.5 nats below the maximum, for every random_state
     0-9 tried on the first; BFGS started from that fit stays there (a maximum, not a saddle).
-    With missing entries the likelihood can have several maxima (chapter 4); n_init = 2 adds
+    With missing entries the likelihood can have several maxima (chapter 7); n_init = 2 adds
     the mean-filled start and keeps the better fit, which reaches the maximum on both. (In a
     sweep of 483 small or structured problems, each single start missed the best of three in
     55-67, the better of the two starts in 9, by at most 6.8 nats.)"""
@@ -642,7 +642,7 @@ def _disjoint_halves_maximum(Xm: np.ndarray, q: int) -> float:
                            + (len(lam) - q) * np.log(s2) + len(lam)) for lam, m in spectra)
 
 
-@pytest.mark.xfail(strict=True, reason="known limit, chapter 4: latent moments pooled over groups")
+@pytest.mark.xfail(strict=True, reason="known limit, chapter 7: latent moments pooled over groups")
 @pytest.mark.parametrize("noise", [1e-4, 1e-6])
 def test_disjoint_halves_with_tiny_noise_reach_the_maximum_or_warn(noise: float) -> None:
     """Found in review (h3, at d7867fd): converged_ True, no warning, 32.8 nats below the exact
@@ -673,7 +673,7 @@ def test_more_starts_at_the_same_maximum_leave_the_fit_alone() -> None:
     """Found in review (h3, at d7867fd), low severity: the kept fit is the argmax of the final
     log-likelihoods, so among starts that reach the same maximum the one kept is decided by
     differences of about 1e-9 nats (5e-12 relative: where each start's EM stopped, near
-    round-off). On chapter 4's 30 x 10 example n_init = 2 keeps start 2 (n_iter_ 64), n_init = 6
+    round-off). On chapter 7's 30 x 10 example n_init = 2 keeps start 2 (n_iter_ 64), n_init = 6
     start 5 (n_iter_ 71), all five within 2e-9 nats. Keeping a later start only when it is
     better by a margin (now 1e-9 |LL|) makes n_iter_ and W_ independent of such digits."""
     rng = np.random.default_rng(114)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from . import mlp
 from .mlp import MLP, TrainResult, comparator_stages, minmax_mlp, relu, sorting_mlp, train_mlp
-from .ppca import (PPCA, EMResult, ppca_closed_form, ppca_em, ppca_log_likelihood, ppca_m_step,
-                   ppca_posterior)
+from .ppca import (PPCA, EMResult, UnboundedLikelihoodWarning, ppca_closed_form, ppca_em,
+                   ppca_log_likelihood, ppca_m_step, ppca_posterior)
 from .residual import ACTIVATIONS, block_jacobian, input_gradient_norms, residual_backward, residual_forward
 
 __version__ = "0.1.0"
@@ -27,5 +27,5 @@ __all__ = [
     "ACTIVATIONS", "residual_forward", "residual_backward", "block_jacobian",  # chapters 2 and 5
     "input_gradient_norms",
     "ppca_posterior", "ppca_m_step", "ppca_log_likelihood", "ppca_em", "EMResult",  # chapter 3
-    "PPCA", "ppca_closed_form",
+    "PPCA", "ppca_closed_form", "UnboundedLikelihoodWarning",
 ]

@@ -393,11 +393,12 @@ def test_ppca_randomised_sweep(chunk: int) -> None:
 def test_ppca_from_a_random_start_never_claims_a_saddle(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the randomized start (W0 random, the remedy removed), EM stops near saddles on
     breast_cancer; the convergence test must then say so instead of reporting converged."""
-    def random_subspace(X: np.ndarray, mean: np.ndarray, q: int, total: float,
-                        rng: object) -> tuple[np.ndarray, ...]:
+    def random_subspace(X: np.ndarray, mean: np.ndarray, q: int, total: float, rng: object,
+                        mean_lo: np.ndarray, good_enough: object) -> tuple[np.ndarray, ...]:
         U = np.linalg.qr(np.random.default_rng(0).standard_normal((X.shape[1], q)))[0]
-        return (U, *common.projection_sums(X, mean, U, total))
+        return (U, *common.projection_sums(X, mean, U, total, mean_lo))
 
+    monkeypatch.setattr(complete, "EXACT_MAX_FEATURES", 0)  # not the covariance's eigenvectors
     monkeypatch.setattr(complete, "randomized_start", random_subspace)
     X = REAL["breast_cancer"]
     results = []
@@ -465,7 +466,9 @@ def test_ppca_fixed_noise_variance() -> None:
     np.testing.assert_allclose(model.W_ @ model.W_.T, W @ W.T, atol=1e-3)
 
 
-def test_ppca_warns_when_max_iter_is_hit() -> None:
+def test_ppca_warns_when_max_iter_is_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(complete, "EXACT_MAX_FEATURES", 0)  # EM from the randomized start,
+    monkeypatch.setattr(common, "MAX_POWER_ITERATIONS", 3)  # three passes, not to the maximum
     X = spiked(100, 40, [2.0, 1.9, 1.8], seed=15)  # close eigenvalues: the subspace converges slowly
     with pytest.warns(ConvergenceWarning, match="max_iter=1"):
         model = PPCA(n_components=2, max_iter=1, tol=1e-12, random_state=0).fit(X)

@@ -293,12 +293,12 @@ def test_complete_data_is_unchanged_and_the_missing_path_agrees() -> None:
     np.testing.assert_allclose(model.get_covariance(), W @ W.T + s2 * np.eye(6), rtol=1e-4)
     settings = EMSettings(n_components=2, noise_variance=None, max_iter=model.max_iter,
                           tol=model.tol, parameter_expansion=True)  # the model's (PX-EM)
-    mean, W_obs, s2_obs, history, converged = missing.fit_missing(
-        X, np.ones(X.shape, bool), settings, np.random.RandomState(0), n_init=1)
-    assert converged
-    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(W_obs @ W_obs.T + s2_obs * np.eye(6), W @ W.T + s2 * np.eye(6),
-                               rtol=1e-3, atol=1e-4)
+    fit = missing.fit_missing(X, np.ones(X.shape, bool), settings, np.random.RandomState(0),
+                              n_init=1)
+    assert fit.converged
+    np.testing.assert_allclose(fit.mean, X.mean(axis=0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fit.W @ fit.W.T + fit.noise_variance * np.eye(6),
+                               W @ W.T + s2 * np.eye(6), rtol=1e-3, atol=1e-4)
 
 
 def test_rows_with_nothing_observed_are_ignored_and_get_the_prior() -> None:
@@ -475,12 +475,11 @@ def test_small_noise_q3_with_rows_observing_fewer_than_q_entries(d: int) -> None
     assert 0.5 < model.noise_variance_ / noise**2 < 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="known limit, documented in chapter 7: M^-1 in q dimensions")
 def test_tiny_noise_with_a_row_observing_fewer_than_q_entries() -> None:
-    """A known limit: q = 2, noise 1e-6, one row observes a single entry. M of
-    that row has an eigenvalue sigma2 ~ 1e-12 |w|^2, so M^-1 W_o^T r (any method) carries an error
-    ~ eps cond(M) ~ 1e-4, and ||r - W_o m||^2 / sigma2 in the log-likelihood multiplies it by
-    1 / sigma2: the history drops by thousands of nats and the fit misses the noise level."""
+    """q = 2, noise 1e-6, one row observes a single entry. M of that row has an eigenvalue
+    sigma2 ~ 1e-12 |w|^2, so M^-1 W_o^T r carries an error ~ eps cond(M) ~ 1e-4, which
+    ||r - W_o m||^2 / sigma2 in the log-likelihood multiplies by 1 / sigma2; that row's E-step
+    comes from an SVD of W_o instead: the history never drops and sigma2 is the noise level."""
     noise = 1e-6
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, 2)) @ rng.standard_normal((2, 6))
@@ -500,28 +499,17 @@ def _low_rank(n: int, d: int, r: int, offset: float = 0.0, scale: float = 1.0) -
     return (rng.standard_normal((n, r)) @ rng.standard_normal((r, d)) + offset) * scale
 
 
-_LIMIT = pytest.mark.xfail(strict=True, reason="known limit: sigma2 creeps to 0, no rank error")
-
-
-_ROUND_OFF = pytest.mark.xfail(strict=False, reason="known limit: round-off decides (BLAS kernel)")
-
-
-@pytest.mark.parametrize("case", [pytest.param("5 rows, q = 3 (LinAlgError)", marks=_ROUND_OFF),
-                                  pytest.param("rank 3, scale 1e14", marks=_ROUND_OFF),
-                                  pytest.param("rank 2, q = 2, half missing", marks=_LIMIT),
-                                  pytest.param("rank 1, q = 2, one NaN", marks=_LIMIT),
-                                  pytest.param("columns x, x, y, y, q = 2", marks=_LIMIT)])
+@pytest.mark.parametrize("case", ["5 rows, q = 3 (LinAlgError)", "rank 3, scale 1e14",
+                                  "rank 2, q = 2, half missing", "rank 1, q = 2, one NaN",
+                                  "columns x, x, y, y, q = 2"])
 def test_more_degenerate_data_with_nan_raise_the_rank_error(case: str) -> None:
-    """The observed-data likelihood is unbounded (sigma2 -> 0) in each case.
+    """The observed-data likelihood is unbounded (sigma2 -> 0) in each case: the rank error,
+    with neither a RuntimeWarning nor a ConvergenceWarning on the way.
 
-    All are a known limit (also at 5062091). In the first sigma2 falls
-    geometrically to ~1e-18 of the data's variance, where round-off decides: from the
-    mean-filled start the rank error (default OpenBLAS kernel) or a RuntimeWarning (Haswell,
-    Prescott); from the observed-pairs start a LinAlgError after a negative gain, on all four
-    kernels of make test-portable. In the last three sigma2 creeps towards 0 until max_iter (a
-    ConvergenceWarning, sigma2 ~ 1e-12 of the data's variance). The second, at scale 1e14,
-    ended in a RuntimeWarning and "SVD did not converge" from the mean-filled start; from the
-    observed-pairs start it raises the rank error, except under Prescott (a RuntimeWarning).
+    In the first sigma2 falls geometrically to ~1e-18 of the data's variance, where M^-1 and
+    the M-step's normal equations are singular to round-off; in the last three it creeps
+    towards 0 until max_iter (sigma2 ~ 1e-12 of the data's variance): every start is set
+    aside as collapsing. The second is at scale 1e14.
     """
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((50, 1)), rng.standard_normal((50, 1))

@@ -224,3 +224,49 @@ def test_no_internal_label_printed(text: str) -> None:
     fixed = set(known) - printed
     assert not fixed, f"labels no longer printed: remove them from known_offenders.json: {fixed}"
 
+
+# ------------------------------------------------------------------ looking for TeX
+TEX_TOOLS = ("xelatex", "latexmk", "pdftotext", "pdfimages")
+
+
+def _make(tmp_path: Path, present: tuple[str, ...], *args: str) -> subprocess.CompletedProcess[str]:
+    """``make`` in the book's root with only ``present`` of the TeX tools on PATH (fake
+    ones), ``$(BIN)`` a directory whose ``jupyter-book`` only leaves a mark, and the
+    environment's stamps taken as up to date: nothing is built or installed."""
+    path, venv = tmp_path / "path", tmp_path / "venv"
+    for d in (path, venv):
+        d.mkdir(exist_ok=True)
+    for tool in ("cat", "cksum", "cut"):  # the Makefile's $(shell ...) uses them
+        if not (path / tool).exists():
+            (path / tool).symlink_to(shutil.which(tool))
+    for tool in (*present, "jupyter-book"):
+        fake = (venv if tool == "jupyter-book" else path) / tool
+        fake.write_text(f"#!/bin/sh\necho ran >> {tmp_path / 'ran'}\n" if tool == "jupyter-book"
+                        else "#!/bin/sh\nexit 0\n")
+        fake.chmod(0o755)
+    stamps = [f"{name}={tmp_path / name}" for name in ("STAMP", "MATHJAX")]
+    for name in ("STAMP", "MATHJAX"):
+        (tmp_path / name).touch()
+    return subprocess.run([shutil.which("make"), "-s", "--no-print-directory", "-C", str(ROOT),
+                           f"BIN={venv}", *stamps, *args], capture_output=True, text=True,
+                          env={"PATH": str(path), "HOME": str(tmp_path)})
+
+
+@pytest.mark.parametrize("absent", TEX_TOOLS)
+def test_make_looks_for_each_tex_tool(absent: str, tmp_path: Path) -> None:
+    """With one of the tools missing, ``make test`` skips the PDF (HAVE_TEX is empty),
+    ``make texlive-missing`` (what ``.ci/run`` installs for) names it, and ``make pdf``
+    stops before building when xelatex or latexmk is the one missing."""
+    present = tuple(t for t in TEX_TOOLS if t != absent)
+    have = _make(tmp_path, present, "--eval", "print-have-tex: ; @echo [$(HAVE_TEX)]",
+                 "print-have-tex")
+    assert have.stdout.strip() == "[]", (have.stdout, have.stderr)
+    missing = _make(tmp_path, present, "texlive-missing")
+    assert missing.returncode == 0 and missing.stdout.split() == [absent], (missing.stdout,
+                                                                          missing.stderr)
+    if absent in ("xelatex", "latexmk"):
+        pdf = _make(tmp_path, present, "pdf")
+        assert pdf.returncode != 0 and absent in pdf.stdout + pdf.stderr, (pdf.stdout, pdf.stderr)
+        assert not (tmp_path / "ran").exists(), "make pdf ran the LaTeX build without " + absent
+    everything = _make(tmp_path, TEX_TOOLS, "texlive-missing")
+    assert everything.stdout.strip() == "", everything.stdout

@@ -19,7 +19,10 @@ PDF    := _build/latex/book.pdf
 # Debian's packages for `make pdf` (XeLaTeX, latexmk, fonts) and its test (poppler's tools).
 TEXLIVE_DEBS := texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk \
                 fonts-freefont-otf poppler-utils
-HAVE_TEX := $(shell command -v xelatex latexmk pdftotext pdfimages >/dev/null 2>&1 && echo yes)
+# Their commands, each looked for on its own (`command -v a b` succeeds if any one exists).
+TEXLIVE_TOOLS := xelatex latexmk pdftotext pdfimages
+TEXLIVE_MISSING := $(strip $(foreach t,$(TEXLIVE_TOOLS),$(if $(shell command -v $(t) 2>/dev/null),,$(t))))
+HAVE_TEX := $(if $(TEXLIVE_MISSING),,yes)
 PORT   ?= 8000
 JOBS   ?= 2
 # Deterministic hashing for every command below (notebooks keep their inline figures).
@@ -27,7 +30,7 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help env book html pdf test test-unit test-types test-workflows test-notebooks \
-        test-build test-browser test-pdf skip-pdf texlive-debs test-binder test-links \
+        test-build test-browser test-pdf skip-pdf texlive-debs texlive-missing test-binder test-links \
         test-portable notebooks serve lab bench lock clean distclean screenshots
 
 help:
@@ -73,7 +76,8 @@ book: html
 # Jupyter Book 1's LaTeX builder: Sphinx writes _build/latex/book.tex, then latexmk runs
 # XeLaTeX. The site is rebuilt after it (from the cache: seconds) so that it links the PDF.
 pdf: env
-	@command -v xelatex latexmk >/dev/null || { echo "make pdf needs TeX Live:" \
+	@test -z "$(filter xelatex latexmk,$(TEXLIVE_MISSING))" || { echo "make pdf needs TeX" \
+	  "Live ($(filter xelatex latexmk,$(TEXLIVE_MISSING)) not found):" \
 	  "apt-get install --no-install-recommends $(TEXLIVE_DEBS)"; exit 1; }
 	LATEXOPTS="-interaction=nonstopmode -halt-on-error -file-line-error" \
 	  $(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
@@ -127,6 +131,9 @@ screenshots: test-build
 
 texlive-debs:  # the list, for .ci/run
 	@echo $(TEXLIVE_DEBS)
+
+texlive-missing:  # the TeX Live and poppler commands not found, for .ci/run
+	@echo $(TEXLIVE_MISSING)
 
 # Binder's environment built from binder/ alone in a fresh venv; every notebook run in it.
 test-binder: env

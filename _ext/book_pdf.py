@@ -18,7 +18,14 @@ latexmk) and leaves ``_build/latex/book.pdf``. For that build this extension
 * lends ``bbm.sty`` (``_ext/latex``): the jupyterBook LaTeX class loads it for macros
   the book does not use, and Debian ships it only in the 500 MB texlive-fonts-extra;
 * takes U+2718 from FreeSerif in code (FreeMono, the monospace font, lacks it);
-* uses makeindex rather than xindy and prints no domain index ("Proof Index").
+* uses makeindex rather than xindy and prints no domain index ("Proof Index");
+* leaves no blank page: chapters and parts open on the next page, not the next odd
+  one (``openany``; with ``openright`` the back of the title page, the page after the
+  introduction and after each part page and some chapter ends were empty but for a
+  running head);
+* gives the introduction its own running head, ``INTRO_HEAD``: it has no chapter
+  heading (Jupyter Book prints the landing page right after the contents), so its
+  pages carried the contents' head, "CONTENTS".
 
 Solutions are printed in full: the ``dropdown`` class only matters on the site.
 
@@ -45,6 +52,7 @@ from sphinx.util.docutils import SphinxDirective
 
 HERE = Path(__file__).resolve().parent
 PDF_NAME = "book.pdf"  # _config.yml: latex.latex_documents.targetname is book.tex
+INTRO_HEAD = "Introduction"  # the running head of the landing page's pages
 
 PREAMBLE = r"""
 %% _ext/book_pdf.py
@@ -84,6 +92,8 @@ def pdf_source(app: Sphinx) -> Path:
 def _configure(app: Sphinx, config: Any) -> None:
     elements = dict(config.latex_elements or {})
     elements["preamble"] = elements.get("preamble", "") + _latex_macros(config) + PREAMBLE
+    options = [o for o in elements.get("extraclassoptions", "").split(",") if o.strip()]
+    elements["extraclassoptions"] = ",".join(dict.fromkeys([*options, "openany"]))
     config.latex_elements = elements
     bbm = os.path.relpath(HERE / "latex" / "bbm.sty", app.confdir)
     config.latex_additional_files = [*config.latex_additional_files, bbm]
@@ -144,6 +154,14 @@ class LatexFixes(SphinxPostTransform):
         self._exercise_references()
         self._proofs()
         self._empty_root_headings()
+        self._intro_head()
+
+    def _intro_head(self) -> None:
+        """The landing page opens the body of the book (the whole book is one doctree,
+        the root document's content first)."""
+        if self.env.docname == self.config.root_doc:
+            mark = rf"\markboth{{{INTRO_HEAD}}}{{{INTRO_HEAD}}}"
+            self.document.insert(0, nodes.raw("", mark + "\n", format="latex"))
 
     def _exercise_references(self) -> None:
         try:

@@ -13,18 +13,23 @@
    variable of that name exists any more (pydata-sphinx-theme 0.17 with
    sphinx-book-theme 1.3), so the attribute is empty and the theme's script
    logs "Got invalid theme mode" on every page. We put ``default_mode`` in the
-   page context: ``light`` (figures have white backgrounds); readers can still
-   switch.
+   page context: ``auto``, so that the site follows the reader's system setting
+   (``prefers-color-scheme``) until the reader picks a mode with the theme's
+   switch, which the theme remembers (``localStorage``) and prefers.
 3. **A second search box in a header bar.** ``sphinx-book-theme`` 1.3 has no
    top navbar (its ``theme.conf`` empties ``navbar_persistent``), but
    ``pydata-sphinx-theme`` 0.17 fills ``navbar_persistent`` with its search
    button whenever the *user's* ``html_theme_options`` lack the key, so every
    page grew a header bar holding a duplicate of the sidebar's search field.
    We set the option explicitly to the book theme's own default (empty).
+4. **A stale domain index.** With ``html_domain_indices`` off (``_config.yml``),
+   Sphinx stops writing sphinx-proof's "Proof Index" (``prf-prf.html``) but leaves
+   the copy an earlier build wrote in ``_build/html``; it is removed.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -39,7 +44,7 @@ def _no_header_search(app: Sphinx, config: Any) -> None:
 def _fix_page(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    context.setdefault("default_mode", "light")
+    context.setdefault("default_mode", "auto")
     seen: set[tuple[Any, ...]] = set()
     unique = []
     for js in context.get("script_files", []):
@@ -50,7 +55,17 @@ def _fix_page(
     context["script_files"] = unique
 
 
+def _remove_stale_domain_indices(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html" or app.config.html_domain_indices:
+        return
+    for domain in app.env.domains.values():
+        for index in domain.indices:
+            stale = Path(app.outdir) / f"{domain.name}-{index.name}{app.builder.out_suffix}"
+            stale.unlink(missing_ok=True)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _no_header_search)
+    app.connect("build-finished", _remove_stale_domain_indices)
     app.connect("html-page-context", _fix_page, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -21,7 +21,23 @@ a page with a deliberate fault.
   not alt text), or is not in a figure with a caption; a chapter with no figure;
 * ``favicon``: no ``<link rel="icon">``, or it does not load;
 * ``network``: a same-site request answered 4xx/5xx or failed; a request to another
-  host (blocked); a console error or page error.
+  host (blocked); a console error or page error;
+* ``inline-math``: at 1280 px and at 390 px (a phone), an inline formula whose right
+  edge passes its column (its nearest block ancestor) with no scrolling box around it:
+  the reader cannot see its end. Exercise solutions and dropdowns are open, as a reader
+  opens them (the page is in its ``beforeprint`` state);
+* ``footer``: at 390 px, a previous/next link in the page footer whose text or icon is
+  clipped (by the link's own box, a box around it or the window) or cut by an ellipsis;
+* ``label``: an internal label (``ch1-eq-box-net``: ``sources.label_pattern``) in a
+  visible code block or in a cell's output;
+* ``setup-cell``: a visible code cell that only sets the session up
+  (``sources.is_setup_cell``): it must be tagged ``remove-input`` or ``hide-input``;
+* ``caption``: figure-caption text whose contrast with its background is below 4.5:1
+  (WCAG 2 AA for body text), the permalink shown on hover included.
+
+Offenders of the last checks but one (``inline-math``, ``label``, ``setup-cell``) are
+content: ``Problem.key`` names each on its page, so that ``known_offenders.json`` can
+list the known ones while the chapters are rewritten.
 """
 
 from __future__ import annotations
@@ -30,8 +46,25 @@ import re
 from typing import Any
 
 from .longtasks import SETTLE_JS
+from .sources import is_setup_cell, label_pattern
 
 LONGTASK_LIMIT_MS = 400
+PHONE = {"width": 390, "height": 844}
+MIN_CONTRAST = 4.5  # WCAG 2, level AA, text below 18 pt
+
+
+class Problem(str):
+    """A problem as its text (``"check: what"``), with the check's name and a key that
+    names the offender on its page (the formula's TeX, the label, the cell's first line)
+    for the checks whose known offenders ``known_offenders.json`` may list."""
+
+    check: str
+    key: str
+
+    def __new__(cls, check: str, text: str, key: str = "") -> Problem:
+        self = super().__new__(cls, f"{check}: {text}")
+        self.check, self.key = check, key
+        return self
 
 # Text a reader should never see: TeX that MathJax did not turn into maths.
 RAW_TEX = re.compile(
@@ -169,6 +202,173 @@ FAVICON_JS = """async () => {
 }"""
 
 
+# Inline formulas that pass the right edge of their column where nothing scrolls.
+INLINE_MATH_JS = """() => {
+  const doc = window.MathJax && MathJax.startup && MathJax.startup.document;
+  const texOf = new Map();
+  for (const item of (doc && doc.math) || []) {
+    if (item.typesetRoot) texOf.set(item.typesetRoot, item.math);
+  }
+  const out = [];
+  for (const m of document.querySelectorAll('article mjx-container:not([display="true"])')) {
+    if (m.offsetParent === null) continue;
+    let column = null, scrolls = false;
+    for (let el = m.parentElement; el && !el.matches('article'); el = el.parentElement) {
+      const cs = getComputedStyle(el);
+      if (/auto|scroll/.test(cs.overflowX)) { scrolls = true; break; }
+      if (!column && !cs.display.startsWith('inline')) column = el;
+    }
+    if (scrolls || !column) continue;
+    const cs = getComputedStyle(column), box = column.getBoundingClientRect();
+    const right = box.right - parseFloat(cs.paddingRight) - parseFloat(cs.borderRightWidth);
+    const over = m.getBoundingClientRect().right - right;
+    if (over > 1) {
+      const sec = m.closest('section[id]');
+      out.push({tex: (texOf.get(m) || m.textContent).replace(/\\s+/g, ' ').trim(),
+                over: Math.round(over), column: Math.round(right - box.left),
+                where: sec ? '#' + sec.id : '(top)'});
+    }
+  }
+  return out;
+}"""
+
+# Previous/next links of the page footer: text or icon cut off.
+FOOTER_JS = """() => {
+  const out = [];
+  const links = Array.from(document.querySelectorAll('.prev-next-area a'))
+    .filter(a => a.offsetParent !== null);
+  for (const a of links) {
+    let left = 0, right = document.documentElement.clientWidth;
+    for (let el = a; el && el !== document.documentElement; el = el.parentElement) {
+      if (getComputedStyle(el).overflowX !== 'visible') {
+        const r = el.getBoundingClientRect();
+        left = Math.max(left, r.left); right = Math.min(right, r.right);
+      }
+    }
+    const rects = [];
+    const walk = document.createTreeWalker(a, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      rects.push(...range.getClientRects());
+    }
+    a.querySelectorAll('svg, i').forEach(icon => rects.push(icon.getBoundingClientRect()));
+    let cut = 0;
+    for (const r of rects) cut = Math.max(cut, r.right - right, left - r.left);
+    for (const el of a.querySelectorAll('*')) {
+      if (getComputedStyle(el).textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1) {
+        cut = Math.max(cut, el.scrollWidth - el.clientWidth);
+      }
+    }
+    if (cut > 1) out.push({text: a.textContent.replace(/\\s+/g, ' ').trim(), cut: Math.round(cut)});
+  }
+  return {links: links.length, clipped: out};
+}"""
+
+# What a reader sees of code and outputs: visible code blocks (cell inputs, code in the
+# text), the rendered text of visible cell outputs, and each visible code cell's source.
+CODE_AND_OUTPUT_JS = """() => {
+  const visible = el => el.offsetParent !== null;
+  const where = el => { const s = el.closest('section[id]'); return s ? '#' + s.id : '(top)'; };
+  const texts = [];
+  for (const el of document.querySelectorAll('article .cell_output')) {
+    if (visible(el)) texts.push({kind: 'output', where: where(el), text: el.innerText});
+  }
+  for (const el of document.querySelectorAll('article pre, article code')) {
+    if (visible(el) && !el.closest('.cell_output') && !el.parentElement.closest('pre, code')) {
+      texts.push({kind: 'code', where: where(el), text: el.textContent});
+    }
+  }
+  // A hidden cell's source is shown once its toggle is opened (as here, in the
+  // beforeprint state); hide-input and remove-input cells are what the check asks for.
+  const cells = Array.from(document.querySelectorAll('article .cell .cell_input pre'))
+    .filter(pre => visible(pre) && !pre.closest('.tag_hide-input, .tag_remove-input'))
+    .map(pre => ({where: where(pre), source: pre.textContent}));
+  return {texts, cells};
+}"""
+
+# The contrast of every piece of text in a figure caption with the background under it.
+CAPTION_CONTRAST_JS = """() => {
+  const rgba = c => {
+    const m = c.match(/^rgba?\\(([^)]*)\\)$/);
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, below) => top.slice(0, 3).map((v, i) => v * top[3] + below[i] * (1 - top[3]))
+    .concat([1]);
+  const background = el => {
+    const layers = [];
+    for (; el; el = el.parentElement) {
+      const c = rgba(getComputedStyle(el).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    return layers.reverse().reduce((acc, layer) => over(layer, acc), [255, 255, 255, 1]);
+  };
+  const luminance = c => {
+    const lin = c.slice(0, 3).map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  };
+  const out = [];
+  for (const cap of document.querySelectorAll('article figcaption')) {
+    if (cap.offsetParent === null) continue;
+    let worst = null;
+    for (const el of [cap, ...cap.querySelectorAll('*')]) {
+      if (el.closest('mjx-assistive-mml')) continue;
+      const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())
+        || el.matches('mjx-container');
+      const cs = getComputedStyle(el);
+      // The permalink "#", hidden until the figure is hovered, counts.
+      const shown = cs.visibility === 'visible' || el.matches('a.headerlink');
+      if (!own || !shown || !el.getClientRects().length) continue;
+      const fg = rgba(cs.color);
+      if (!fg) { out.push({text: el.textContent.slice(0, 40), ratio: 0, color: cs.color}); continue; }
+      const bg = background(el), col = over(fg, bg);
+      const [hi, lo] = [luminance(col), luminance(bg)].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      if (!worst || ratio < worst.ratio) worst = {ratio, color: cs.color, background: 'rgb(' + bg.slice(0, 3).map(Math.round).join(', ') + ')'};
+    }
+    if (worst) out.push({text: cap.textContent.replace(/\\s+/g, ' ').trim().slice(0, 50), ...worst});
+  }
+  return out;
+}"""
+
+
+def inline_math_problems(page: Any, width: int) -> list[Problem]:
+    def short(tex: str) -> str:
+        return tex if len(tex) <= 90 else tex[:87] + "..."
+
+    return [Problem("inline-math", f"at {width} px, ${short(m['tex'])}$ ({m['where']}) passes its "
+                    f"{m['column']} px column by {m['over']} px", key=m["tex"])
+            for m in page.evaluate(INLINE_MATH_JS)]
+
+
+def caption_problems(page: Any) -> list[Problem]:
+    return [Problem("caption", f"contrast {c['ratio']:.2f}:1 (below {MIN_CONTRAST}:1) of "
+                    f"{c['color']} on {c.get('background')} in {c['text']!r}")
+            for c in page.evaluate(CAPTION_CONTRAST_JS) if c["ratio"] < MIN_CONTRAST]
+
+
+def code_and_output_problems(page: Any) -> list[Problem]:
+    seen = page.evaluate(CODE_AND_OUTPUT_JS)
+    pattern = label_pattern()
+    places: dict[str, list[str]] = {}
+    for t in seen["texts"]:
+        for label in pattern.findall(t["text"]):
+            places.setdefault(label, []).append(f"{t['kind']} in {t['where']}")
+    problems = [Problem("label", f"{label!r} shown in {len(where)} place(s): "
+                        f"{', '.join(sorted(set(where))[:3])}", key=label)
+                for label, where in sorted(places.items())]
+    for cell in seen["cells"]:
+        if is_setup_cell(cell["source"]):
+            first = cell["source"].strip().splitlines()[0]
+            problems.append(Problem("setup-cell", f"a visible set-up cell in {cell['where']} "
+                                    f"({first!r} ...): tag it remove-input or hide-input",
+                                    key=first))
+    return problems
+
+
 def settle(page: Any) -> float:
     """Wait until the page has loaded and MathJax has typeset what is in view;
     return the longest main-thread task (ms) seen so far."""
@@ -176,7 +376,8 @@ def settle(page: Any) -> float:
 
 
 def check_page(page: Any, page_path: str, longest: float, *, chapter: bool) -> list[str]:
-    """Every check on a page that has loaded and settled (``settle``)."""
+    """Every check on a page that has loaded and settled (``settle``); the page is left
+    at its own viewport size and as it was before ``beforeprint``."""
     problems: list[str] = []
     if longest > LONGTASK_LIMIT_MS:
         problems.append(f"longtask: a {longest:.0f} ms main-thread task while loading "
@@ -191,6 +392,17 @@ def check_page(page: Any, page_path: str, longest: float, *, chapter: bool) -> l
                         f"{printed['hidden']} solutions hidden, {printed['closed']} dropdowns closed")
     math = page.evaluate(MATH_JS)
     widths = page.evaluate(WIDTH_JS)
+    # Solutions and dropdowns open, every formula typeset: what a reader can see, at the
+    # desktop width and then on a phone (the same page, its window narrowed).
+    problems += inline_math_problems(page, page.viewport_size["width"])
+    desktop = page.viewport_size
+    page.set_viewport_size(PHONE)
+    problems += inline_math_problems(page, PHONE["width"])
+    footer = page.evaluate(FOOTER_JS)
+    page.set_viewport_size(desktop)
+    for link in footer["clipped"]:
+        problems.append(Problem("footer", f"at {PHONE['width']} px the link "
+                                f"{link['text']!r} is cut by {link['cut']} px"))
     after = page.evaluate(AFTER_PRINT_JS)
     if after != before:
         problems.append(f"print: after afterprint the page is {after}, not {before} as before")
@@ -223,6 +435,8 @@ def check_page(page: Any, page_path: str, longest: float, *, chapter: bool) -> l
     leftover = sorted(set(RAW_TEX.findall(text)))
     if leftover:
         problems.append(f"tex: raw TeX in the text: {leftover[:10]}")
+    problems += code_and_output_problems(page)
+    problems += caption_problems(page)
     favicon = page.evaluate(FAVICON_JS)
     if favicon:
         problems.append(f"favicon: {favicon}")

@@ -14,7 +14,9 @@ and 390 px.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +25,16 @@ import pytest
 from .checks import LONGTASK_LIMIT_MS, check_page, settle
 from .conftest import SCREENSHOTS, SITE
 from .longtasks import LONGTASK_INIT_JS
+
+# Offenders of the content checks (inline-math, label, setup-cell) known when the checks
+# were written, while the chapters are being rewritten: {check: {page: [key, ...]}}.
+# Temporary: each entry is removed when its page is fixed (a fixed entry fails the test).
+KNOWN_OFFENDERS_FILE = Path(__file__).with_name("known_offenders.json")
+KNOWN_OFFENDERS: dict[str, dict[str, list[str]]] = {
+    check: pages for check, pages in
+    json.loads(KNOWN_OFFENDERS_FILE.read_text(encoding="utf-8")).items()
+    if not check.startswith("_")
+}
 
 PAGES = sorted(
     p.relative_to(SITE).as_posix()
@@ -39,11 +51,32 @@ def test_site_has_every_chapter() -> None:
         "chapters/01_minmax_mlp.html",
         "chapters/02_residual_backprop.html",
         "chapters/03_ppca_em.html",
+        "chapters/04_relu_arithmetic.html",
+        "chapters/05_residual_stacks.html",
+        "chapters/06_ppca_in_practice.html",
+        "chapters/07_ppca_missing_data.html",
         "chapters/appendix_linear_gaussian.html",
         "references.html",
         "build_status.html",
     }
     assert expected <= set(PAGES), f"missing pages: {sorted(expected - set(PAGES))}"
+
+
+def test_known_offenders_are_on_pages_of_the_site() -> None:
+    unknown = sorted({page for pages in KNOWN_OFFENDERS.values() for page in pages}
+                     - set(PAGES) - {"book.pdf"})
+    assert not unknown, f"{KNOWN_OFFENDERS_FILE.name} names pages the site lacks: {unknown}"
+
+
+def without_known_offenders(page_path: str, problems: list[str]) -> list[str]:
+    """The problems not listed in known_offenders.json, and one for each listed
+    offender that the page no longer has (remove it from the list)."""
+    known = {(check, key) for check, pages in KNOWN_OFFENDERS.items()
+             for key in pages.get(page_path, [])}
+    found = {(getattr(p, "check", ""), getattr(p, "key", "")) for p in problems}
+    kept = [p for p in problems if (getattr(p, "check", ""), getattr(p, "key", "")) not in known]
+    return kept + [f"known-offenders: {check} {key!r} is gone from {page_path}: remove it "
+                   f"from {KNOWN_OFFENDERS_FILE.name}" for check, key in sorted(known - found)]
 
 
 def open_page(browser: Any, site_url: str, page_path: str) -> tuple[Any, Any, list[str], float]:
@@ -110,4 +143,5 @@ def test_page(page_path: str, browser: Any, site_url: str) -> None:
         assert shot.stat().st_size > 0
     finally:
         context.close()
+    problems = without_known_offenders(page_path, problems)
     assert not problems, f"{page_path}:\n  " + "\n  ".join(problems)

@@ -2,11 +2,15 @@
 
 The landing page is served with faults spliced into its HTML (Playwright's routing,
 nothing on disk changes): a display equation and a code line far wider than the
-column, an equation that runs under its number, TeX in a paragraph and in a link, an empty code box, an image whose alt text
-is its file path and an image outside any figure, a stylesheet that answers 404, a
-script that blocks the main thread for 600 ms while the page loads, a closed dropdown
-that ``beforeprint`` can no longer open, and no favicon. Every check must report it.
-Chapter 1 with ``ui/lazy`` taken out of its configuration fails the lazy check.
+column, an equation that runs under its number, TeX in a paragraph and in a link, an
+empty code box, an image whose alt text is its file path and an image outside any
+figure, a stylesheet that answers 404, a script that blocks the main thread for 600 ms
+while the page loads, a closed dropdown that ``beforeprint`` can no longer open, no
+favicon, an inline formula wider than the column, footer titles that may not wrap, an
+internal label in an output and in a code block, a visible set-up cell and a caption
+in light grey. Every check must report it. Chapter 1 with ``ui/lazy`` taken out of its
+configuration fails the lazy check; a known offender that a page no longer has is
+reported.
 """
 
 from __future__ import annotations
@@ -14,11 +18,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from .checks import check_page, settle
+import pytest
+
+from . import test_browser
+from .checks import Problem, check_page, settle
 from .conftest import SITE
 from .longtasks import LONGTASK_INIT_JS
+from .sources import defined_labels
 
 IMAGE = next((SITE / "_images").glob("*.png")).name
+LABEL = sorted(label for label in defined_labels() if "-" in label)[0]
+STALE = f"{LABEL.split('-')[0]}-renamed-since"  # a label prefix, no such label
 
 FAULTS = f"""
 <link rel="stylesheet" href="_static/no-such-file.css">
@@ -30,6 +40,13 @@ FAULTS = f"""
 <p>The noise \\sigma^2 and $x$ are left as TeX; <a href="#">\\lambda_1 here</a>.</p>
 <figure><img src="_images/{IMAGE}" alt="_images/{IMAGE}"><figcaption><p>A caption.</p></figcaption></figure>
 <img src="_images/{IMAGE}" alt="A figure without a caption">
+<p>A long inline formula: <span class="math notranslate nohighlight">\\({' + '.join(f'y_{{{i}}}' for i in range(70))}\\)</span>.</p>
+<div class="cell"><div class="cell_input"><div class="highlight"><pre>%config InlineBackend.figure_format = "retina"
+import numpy as np</pre></div></div>
+<div class="cell_output"><div class="output"><pre>eq. ({LABEL}) holds</pre></div></div></div>
+<div class="highlight"><pre>x = 1  # eq. ({STALE})</pre></div>
+<figure><img src="_images/{IMAGE}" alt="A figure with a faint caption"><figcaption><p style="color: #aaa">A faint caption.</p></figcaption></figure>
+<style>.prev-next-area a p.prev-next-title {{ white-space: nowrap; }}</style>
 <details class="sd-dropdown" id="stuck"><summary>Stuck</summary><p>Hidden.</p></details>
 <script>
   // A dropdown that printing can no longer open (as if book_furniture.js were gone).
@@ -64,7 +81,7 @@ def test_every_check_bites(browser: Any, site_url: str) -> None:
         problems = check_page(page, "intro.html", settle(page), chapter=True) + network
     finally:
         context.close()
-    text = "\n".join(problems)
+    text = "\n".join(map(str, problems))
     print(text)  # pytest -s shows what each check says
     expected = {
         "longtask: a ": "a 600 ms task",
@@ -80,6 +97,13 @@ def test_every_check_bites(browser: Any, site_url: str) -> None:
         "print: after beforeprint": "a dropdown printing cannot open",
         "favicon: no <link": "no favicon link",
         "network: HTTP 404": "a stylesheet that answers 404",
+        "inline-math: at 1280 px": "an inline formula wider than the desktop column",
+        "inline-math: at 390 px": "an inline formula wider than the phone column",
+        "footer: at 390 px": "a footer title that cannot wrap",
+        f"label: {LABEL!r}": "a label in an output",
+        f"label: {STALE!r}": "a label prefix in a code block",
+        "setup-cell: a visible set-up cell": "a visible set-up cell",
+        "caption: contrast": "a light grey caption",
     }
     missed = [what for key, what in expected.items() if key.replace("\\\\", "\\") not in text]
     assert not missed, f"checks that did not fire: {missed}\nproblems found:\n{text}"
@@ -105,3 +129,15 @@ def test_lazy_check_bites(browser: Any, site_url: str) -> None:
     finally:
         context.close()
     assert any(p.startswith("lazy: all ") for p in problems), problems
+
+
+def test_a_fixed_known_offender_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry of known_offenders.json whose offender the page no longer shows fails,
+    so that the list only shrinks; a listed offender that is still there passes."""
+    monkeypatch.setattr(test_browser, "KNOWN_OFFENDERS", {
+        "label": {"intro.html": ["still-there", "fixed-since"]}})
+    still = Problem("label", "'still-there' shown", key="still-there")
+    other = Problem("label", "'other' shown", key="other")
+    left = test_browser.without_known_offenders("intro.html", [still, other])
+    assert left[0] is other and len(left) == 2, left
+    assert "'fixed-since' is gone from intro.html" in left[1], left

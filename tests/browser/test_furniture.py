@@ -7,7 +7,8 @@ site's root; a last-updated date in every footer; the build-status page lists ev
 notebook as executed without error and the versions of the key packages; search
 summaries and result titles show formulas as text, not TeX; a link to an equation
 further down the page lands on it although MathJax typesets lazily; a page printed by
-Chromium shows every formula typeset and every exercise solution.
+Chromium shows every formula typeset and every exercise solution, and no "Show code
+cell source" bar; a system set to dark opens the site dark unless the reader chose.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .checks import settle
+from .checks import caption_problems, settle
 from .conftest import ROOT, SITE
 
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
@@ -160,7 +161,8 @@ def test_equation_link_further_down_lands_on_it(browser: Any, site_url: str) -> 
     target after the jump; the browser's scroll anchoring must keep the target in view."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
-        page.goto(f"{site_url}/chapters/03_ppca_em.html", wait_until="load")
+        # chapter 4 links to equations of its sorting section, far below
+        page.goto(f"{site_url}/chapters/04_relu_arithmetic.html", wait_until="load")
         settle(page)
         href = page.evaluate("""() => {
           let best = null;
@@ -187,7 +189,8 @@ def test_equation_link_further_down_lands_on_it(browser: Any, site_url: str) -> 
 
 def test_printed_page_shows_solutions_and_maths(browser: Any, site_url: str, tmp_path: Path) -> None:
     """Chromium's own printing (``page.pdf``) of a page: every formula typeset (no
-    TeX in the printed text) and every exercise solution printed."""
+    TeX in the printed text), every exercise solution printed, and no "Show code cell
+    source" bar of a hidden cell (its code is not printed either)."""
     import shutil
     import subprocess
 
@@ -211,6 +214,7 @@ def test_printed_page_shows_solutions_and_maths(browser: Any, site_url: str, tmp
             return [sol.querySelector('.admonition-title').textContent.trim(), words];
           })""")
         lazy_before = page.evaluate("document.querySelectorAll('mjx-lazy').length")
+        hidden_cells = page.evaluate("document.querySelectorAll('details.hide').length")
         page.pdf(path=str(tmp_path / "page.pdf"))
     finally:
         page.close()
@@ -218,8 +222,32 @@ def test_printed_page_shows_solutions_and_maths(browser: Any, site_url: str, tmp
                           text=True, check=True).stdout
     assert lazy_before > 0, "every formula was typeset at load: nothing left for printing to do"
     assert not re.search(r"\\[()\[\]]|\\[A-Za-z]{2,}", text), "TeX in the printed page"
+    assert hidden_cells > 0, f"{doc} has no hidden cell: nothing to check"
+    assert "Show code cell" not in text, "a hidden cell's \"Show code cell\" bar is printed"
     assert solutions
     body = re.sub(r"\s+", " ", text)
     for title, words in solutions:
         assert title in body, f"{title!r} not printed"
         assert words and words in body, f"{title!r} printed without its content ({words!r})"
+
+
+def test_dark_mode_follows_the_system_unless_the_reader_chose(browser: Any, site_url: str) -> None:
+    """With the system set to dark (``prefers-color-scheme``) a chapter opens dark, its
+    figure captions still at WCAG AA contrast; a mode the reader picked with the
+    theme's switch (which the theme keeps in ``localStorage``) wins over the system's."""
+    doc = APPENDICES[0]
+    context = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{site_url}/{doc}.html", wait_until="load")
+        settle(page)
+        system = page.evaluate("document.documentElement.dataset.theme")
+        captions = caption_problems(page)
+        page.evaluate("localStorage.setItem('mode', 'light')")
+        page.reload(wait_until="load")
+        chosen = page.evaluate("document.documentElement.dataset.theme")
+    finally:
+        context.close()
+    assert system == "dark", f"a dark system opens {doc} in {system!r} mode"
+    assert not captions, "\n".join(captions)
+    assert chosen == "light", f"the reader chose light, the page is {chosen!r}"

@@ -26,9 +26,8 @@ from ._validation import FloatArray
 
 __all__ = [
     "LOG_2PI", "OVERSAMPLING", "POWER_ITERATIONS", "COLUMN_VARIANCE_FLOOR", "EMSettings",
-    "EngineFit", "ProjectionSums", "sumsq", "scale_exponent", "is_roundoff", "rank_error",
-    "check_rank",
-    "row_blocks", "best_in_span", "gap_to_maximum", "reached_tol", "projection_sums",
+    "EngineFit", "ProjectionSums", "ScaledModel", "sumsq", "scale_exponent", "is_roundoff",
+    "rank_error", "check_rank", "row_blocks", "best_in_span", "gap_to_maximum", "reached_tol", "projection_sums",
     "randomized_start",
 ]
 
@@ -102,6 +101,33 @@ class ProjectionSums(NamedTuple):
     AtA: FloatArray
     RtA: FloatArray
     rss: float
+
+
+class ScaledModel(NamedTuple):
+    """A fitted PPCA model in the units its engine worked in: the data divided by ``2^exponent``.
+
+    The mean is ``mean + mean_lo`` (``mean_lo``: what rounding it to a float lost).
+    """
+
+    exponent: int
+    mean: FloatArray
+    mean_lo: FloatArray
+    W: FloatArray
+    noise_variance: float
+
+    @classmethod
+    def from_attributes(cls, exponent: int, mean: FloatArray, W: FloatArray,
+                        noise_variance: float) -> ScaledModel:
+        """The model of attributes in the data's units (``mean_``, ``W_``, ``noise_variance_``)."""
+        with np.errstate(over="ignore", under="ignore"):
+            return cls(exponent, np.ldexp(mean, -exponent), np.zeros_like(mean),
+                       np.ldexp(W, -exponent), float(np.ldexp(noise_variance, -2 * exponent)))
+
+    def centred(self, X: FloatArray) -> FloatArray:
+        """``X / 2^exponent - mean``, keeping the spread of data at a large offset."""
+        scaled = np.ldexp(X, -self.exponent) if self.exponent else X
+        out: FloatArray = (scaled - self.mean) - self.mean_lo
+        return out
 
 
 def sumsq(X: FloatArray) -> float:

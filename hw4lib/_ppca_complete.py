@@ -63,7 +63,7 @@ def _covariance_start(
 
     One pass forms ``N S = sum_i (x_i - mean)(x_i - mean)^T - N mean_lo mean_lo^T``
     block by block (each block centred first); ``scipy.linalg.eigh`` returns
-    only the top ``q`` eigenpairs. Squaring the data loses the eigenvalues below
+    its top ``q`` eigenpairs (computing only those when ``q < D / 10``). Squaring the data loses the eigenvalues below
     ``eps lambda_1``, and with them the directions that carry them: when
     ``lambda_q < 1e-6 lambda_1`` the directions come from an SVD of the centred
     data instead (a copy of ``X``; its error is ``eps sqrt(lambda_1 / lambda_j)``,
@@ -77,8 +77,9 @@ def _covariance_start(
         Xb = X[rows] - mean
         S += Xb.T @ Xb
     S -= n * np.outer(mean_lo, mean_lo)
-    lam, V = linalg.eigh(S, subset_by_index=[d - q, d - 1])
-    U = V[:, ::-1]  # the top first
+    subset = [d - q, d - 1] if q < d // 10 else None  # LAPACK's subset solver pays off for few
+    lam, V = linalg.eigh(S, subset_by_index=subset)
+    lam, U = lam[d - q:] if subset is None else lam, V[:, -q:][:, ::-1]  # the top first
     if lam[0] < _WIDE_SPECTRUM * lam[-1]:  # lambda_q carries eps lambda_1: the SVD of the data
         U = linalg.svd((X - mean) - mean_lo, full_matrices=False)[2][:q].T
     U = np.ascontiguousarray(U)

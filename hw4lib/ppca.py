@@ -33,7 +33,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -43,7 +43,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._ppca_common import LOG_2PI, EMSettings, check_rank, gap_to_maximum, scale_exponent, sumsq
+from ._ppca_common import (LOG_2PI, EMSettings, ScaledModel, check_rank, gap_to_maximum,
+                           scale_exponent, sumsq)
 from ._ppca_complete import fit_complete
 from ._ppca_missing import fit_missing, posterior_observed
 from ._validation import FloatArray, as_bool, as_float_array, as_int, as_positive_float
@@ -78,25 +79,6 @@ class EMResult:
     log_likelihood: FloatArray
     n_iter: int
     converged: bool
-
-
-class _Units(NamedTuple):
-    """A fitted :class:`PPCA` in the units its engine worked in: the data divided by ``2^exponent``.
-
-    The mean is ``mean + mean_lo`` (``mean_lo``: what rounding it to a float lost).
-    """
-
-    exponent: int
-    mean: FloatArray
-    mean_lo: FloatArray
-    W: FloatArray
-    noise_variance: float
-
-    def centred(self, X: FloatArray) -> FloatArray:
-        """``X / 2^exponent - mean``, keeping the spread of data at a large offset."""
-        scaled = np.ldexp(X, -self.exponent) if self.exponent else X
-        out: FloatArray = (scaled - self.mean) - self.mean_lo
-        return out
 
 
 def _flip_signs(W: FloatArray) -> FloatArray:
@@ -477,7 +459,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
                           f"{self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
         W = _flip_signs(fit.W)
         lo = np.zeros(d) if fit.mean_lo is None else fit.mean_lo
-        self._model = _Units(exponent, fit.mean, lo, W, float(fit.noise_variance))
+        self._model = ScaledModel(exponent, fit.mean, lo, W, float(fit.noise_variance))
         with np.errstate(over="ignore", under="ignore"):  # inf or 0 beyond float64's range
             self.mean_ = np.ldexp(fit.mean + lo, exponent)
             self.W_ = np.ldexp(W, exponent)
@@ -493,7 +475,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
     def _n_features_out(self) -> int:
         return int(self.W_.shape[1])
 
-    def _units(self) -> _Units:
+    def _units(self) -> ScaledModel:
         """The fitted model in the fit's internal units, or in those of attributes set since.
 
         As fitted, it keeps what the attributes cannot: ``sigma2`` beyond float64's
@@ -505,10 +487,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  #
         if (np.array_equal(self.mean_, mean) and np.array_equal(self.W_, W)
                 and self.noise_variance_ == noise_variance):
             return self._model
-        e = self._model.exponent
-        with np.errstate(over="ignore", under="ignore"):
-            return _Units(e, np.ldexp(self.mean_, -e), np.zeros_like(self.mean_),
-                          np.ldexp(self.W_, -e), float(np.ldexp(self.noise_variance_, -2 * e)))
+        return ScaledModel.from_attributes(self._model.exponent, self.mean_, self.W_,
+                                           self.noise_variance_)
 
     def _centered(self, X: Any) -> FloatArray:
         """``X`` minus the mean, in the fit's internal units (:meth:`_units`)."""

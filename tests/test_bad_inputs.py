@@ -246,6 +246,7 @@ MLP_ERRORS = [
 
 @table(MLP_ERRORS)
 def test_mlp_errors_name_the_argument(bad: Bad) -> None:
+    """Chapter 1's bad calls raise the row's error, naming the argument and showing its values."""
     check(bad)
 
 
@@ -324,6 +325,7 @@ RESIDUAL_ERRORS = [
 
 @table(RESIDUAL_ERRORS)
 def test_residual_errors_name_the_argument(bad: Bad) -> None:
+    """Chapter 2's bad calls raise the row's error, naming the argument and showing its values."""
     check(bad)
 
 
@@ -374,6 +376,7 @@ PPCA_ERRORS = [
 
 @table(PPCA_ERRORS)
 def test_ppca_errors_name_the_argument(bad: Bad) -> None:
+    """Chapter 3's bad calls raise the row's error, naming the argument and showing its values."""
     check(bad)
 
 
@@ -423,12 +426,14 @@ VALIDATION_ERRORS = [
 
 @table(VALIDATION_ERRORS)
 def test_validation_errors_name_the_argument(bad: Bad) -> None:
+    """Each validation helper's error names the argument and shows the allowed and found values."""
     check(bad)
 
 
 # check_choice's "unknown activation 'elu'; choose one of [...]" puts the name second.
 @table([bad for bad in VALIDATION_ERRORS if bad.label != "choice not allowed"])
 def test_validation_errors_start_with_the_argument(bad: Bad) -> None:
+    """The validation helpers' messages begin with the argument's name."""
     with pytest.raises(bad.error) as info:
         bad.call()
     assert str(info.value).startswith(bad.name), str(info.value)
@@ -520,6 +525,7 @@ def test_garbage_values_name_the_argument(
     spec: tuple[str, Callable[[np.ndarray], Any], str | tuple[str, ...], Callable[[tuple[int, ...]], bool]],
     data: st.DataObject,
 ) -> None:
+    """A non-number, a NaN or inf, a complex, text or ragged value is rejected, naming the argument."""
     label, call, names, _ = spec
     value = data.draw(garbage_for(GOOD[label]))
     assume(not (value is None and label == "ppca_em u0"))  # None: the default starting point
@@ -562,6 +568,7 @@ INVALID_INT = st.one_of(
 @settings(deadline=None, max_examples=12)
 def test_bad_scalars_name_the_argument(spec: tuple[str, Callable[[Any], Any], str, bool],
                                        data: st.DataObject) -> None:
+    """A scalar of the wrong type, non-finite, or out of range is rejected, naming the argument."""
     _, call, name, integer = spec
     value = data.draw(INVALID_INT if integer else INVALID_REAL)
     assume(not (value is None and name == "noise_variance"))  # None: learn it

@@ -151,12 +151,14 @@ test-binder: env
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_binder.py
 
 # The site built both ways, with a repository URL and a PDF and with neither
-# (in _build/links/), then the browser test on both sites.
+# (in _build/links/), then every page of both in the browser (tests/browser/test_browser.py:
+# links, console, MathJax, layout). The rest of tests/browser checks what the two builds
+# share with _build/html (furniture, the checks' own bite): make test runs it there.
 test-links: env
-	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_links.py
+	$(BIN)/python -m pytest -q tests/publish/test_links.py
 	for site in with without; do \
 	  BOOK_HTML=_build/links/$$site/_build/html BOOK_SCREENSHOTS=_build/links/$$site/screenshots \
-	    $(BIN)/python -m pytest -p no:cacheprovider -q tests/browser; \
+	    $(BIN)/python -m pytest -q tests/browser/test_browser.py; \
 	done
 
 skip-pdf:

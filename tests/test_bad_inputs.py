@@ -346,6 +346,10 @@ def test_an_overflow_is_never_silent(call: Callable[[], Any]) -> None:
 
 # ---------------------------------------------------------------------------------- chapter 3
 EYE3 = np.eye(3)
+X_INF = np.random.default_rng(10).standard_normal((50, 4))
+X_INF[3, 1] = np.inf
+X_UNOBSERVED = np.random.default_rng(10).standard_normal((50, 4))
+X_UNOBSERVED[:, 2] = np.nan
 PPCA_ERRORS = [
     Bad("posterior sigma2 0", lambda: ppca_posterior(np.ones((3, 2)), np.ones(2), 0.0),
         ValueError, "sigma2", ("0.0",)),
@@ -368,6 +372,9 @@ PPCA_ERRORS = [
     Bad("PPCA algorithm", lambda: PPCA(algorithm="svd").fit(EYE3), ValueError, "algorithm", ("'svd'",)),
     Bad("PPCA tol -1", lambda: PPCA(tol=-1.0).fit(EYE3), ValueError, "tol", ("-1.0",)),
     Bad("PPCA n_init 0", lambda: PPCA(n_init=0).fit(EYE3), ValueError, "n_init", ("0",)),
+    Bad("PPCA X with inf", lambda: PPCA().fit(X_INF), ValueError, "X"),
+    Bad("PPCA X column never observed", lambda: PPCA().fit(X_UNOBSERVED), ValueError, "X",
+        ("column 2",)),
     Bad("inverse_transform of other width",
         lambda: PPCA(random_state=0).fit(EYE3).inverse_transform(np.ones((2, 2))),
         ValueError, "n_components", ("2",)),

@@ -3,6 +3,7 @@
 #   make test   every check: unit + property tests, mypy, nbval (strict), zero-warning build,
 #               real-browser test of every page (offline), the PDF (when TeX Live is installed)
 #   make pdf    the whole book as one PDF (_build/latex/book.pdf), linked from the site
+#   make test-slow  the long sweeps and oracle comparisons (pytest -m slow), run by .ci/run
 #   make test-portable  nbval (strict) and the unit tests again under other BLAS kernels
 #               and one BLAS thread: no committed output may depend on the processor
 SHELL := /bin/bash
@@ -29,9 +30,9 @@ JOBS   ?= 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env book html pdf test test-unit test-types test-workflows test-notebooks \
+.PHONY: help env book html pdf test test-unit test-slow test-types test-workflows test-notebooks \
         test-build test-browser test-pdf skip-pdf texlive-debs texlive-missing test-binder test-links \
-        test-portable notebooks serve lab bench lock clean distclean screenshots
+        test-portable notebooks colab-cell serve lab bench lock clean distclean screenshots
 
 help:
 	@echo "make book     set up .venv and node_modules, execute the notebooks, build $(HTML)"
@@ -39,8 +40,10 @@ help:
 	@echo "make pdf      the whole book as $(PDF) (TeX Live: apt-get install $(TEXLIVE_DEBS))"
 	@echo "make serve    preview the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab      JupyterLab with hw4lib importable"
+	@echo "make test-slow      the long sweeps and oracle comparisons (marked slow)"
 	@echo "make test-portable  nbval + unit tests under other BLAS kernels and 1 thread"
 	@echo "make notebooks  re-execute the committed notebooks in place (fresh kernels)"
+	@echo "make colab-cell BOOK_REPOSITORY_URL=https://github.com/OWNER/REPO  Colab's install cell"
 	@echo "make bench    run the benchmarks under benchmarks/ (TORCH=1: against PyTorch)"
 	@echo "make lock     re-resolve requirements.in into requirements.lock (and binder/)"
 	@echo "make test-binder  build Binder's environment in a fresh venv, run every notebook"
@@ -97,12 +100,20 @@ notebooks: env
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 \
 	  --ExecutePreprocessor.record_timing=False chapters/*.ipynb
-	$(BIN)/python tools/clean_notebooks.py chapters/*.ipynb
+	$(BIN)/nbstripout --keep-output --keep-count --keep-id --unix-newlines chapters/*.ipynb
+
+# Colab's install cell as the first cell of each chapter (_ext/colab_cell.py; MAINTAINING.md).
+colab-cell: env
+	$(BIN)/python tools/insert_colab_cell.py
 
 # ---------------------------------------------------------------- tests
+UNIT := tests --ignore=tests/browser --ignore=tests/publish
 test-unit: env
-	$(BIN)/python -m pytest -p no:cacheprovider -q -n $(JOBS) tests --ignore=tests/browser \
-	  --ignore=tests/publish --doctest-modules hw4lib
+	$(BIN)/python -m pytest -q -n $(JOBS) $(UNIT) --doctest-modules hw4lib
+
+# The tests marked slow (pyproject.toml leaves them out of every other run).
+test-slow: env
+	$(BIN)/python -m pytest -q -n $(JOBS) -m slow $(UNIT)
 
 test-types: env
 	$(BIN)/mypy --strict hw4lib
@@ -140,12 +151,14 @@ test-binder: env
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_binder.py
 
 # The site built both ways, with a repository URL and a PDF and with neither
-# (in _build/links/), then the browser test on both sites.
+# (in _build/links/), then every page of both in the browser (tests/browser/test_browser.py:
+# links, console, MathJax, layout). The rest of tests/browser checks what the two builds
+# share with _build/html (furniture, the checks' own bite): make test runs it there.
 test-links: env
-	$(BIN)/python -m pytest -p no:cacheprovider -q tests/publish/test_links.py
+	$(BIN)/python -m pytest -q tests/publish/test_links.py
 	for site in with without; do \
 	  BOOK_HTML=_build/links/$$site/_build/html BOOK_SCREENSHOTS=_build/links/$$site/screenshots \
-	    $(BIN)/python -m pytest -p no:cacheprovider -q tests/browser; \
+	    $(BIN)/python -m pytest -q tests/browser/test_browser.py; \
 	done
 
 skip-pdf:

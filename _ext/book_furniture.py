@@ -12,9 +12,9 @@
 * **A favicon**: ``html.favicon`` in ``_config.yml`` links it from every page;
   this extension also copies ``favicon.ico`` to the site's root, where browsers
   look for it when a page (e.g. the redirecting ``index.html``) names none.
-* **A last-updated date** in every footer (``html_last_updated_fmt`` in
-  ``_config.yml``): the date of the last git commit, so that a rebuild of the
-  same commit prints the same date (``SOURCE_DATE_EPOCH`` when set wins).
+* **A last-updated date on the pages without a source** (``genindex``, ``search``).
+  ``sphinx-last-updated-by-git`` dates every page from the last commit of its source
+  and leaves these two undated; they get the newest date of the site.
 * **``{package-versions}``**: a table of the versions of the key packages,
   read when the page is built (the page is re-read by every build).
 * ``_ext/static/book_furniture.js`` and ``.css``: printing opens every exercise
@@ -22,15 +22,19 @@
   lazily); search summaries show formulas as text, not raw TeX.
 * **HTML-only pages** (``book_html_only``: the References and build-status
   pages) are left out of the PDF, which prints its bibliography at the end.
+
+Why no package: the dates are ``sphinx-last-updated-by-git``'s (loaded here). Sphinx and
+Jupyter Book 1 number chapters only with digits, and no maintained extension letters an
+appendix part across sections, equations, figures and theorem-like blocks; the rest is a
+few lines of configuration of this book (its versions table, its print styles).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import platform
-import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.i18n import format_date
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -242,23 +247,30 @@ def _configure(app: Sphinx, config: Any) -> None:
     config.html_theme_options = options
     config.html_static_path = [*config.html_static_path, str(STATIC)]
     config.html_extra_path = [*config.html_extra_path, str(STATIC / "favicon.ico")]
-    if "SOURCE_DATE_EPOCH" not in os.environ:
-        try:
-            stamp = subprocess.run(
-                ["git", "log", "-1", "--format=%ct"], cwd=app.srcdir, check=True,
-                capture_output=True, text=True,
-            ).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            stamp = ""
-        if stamp.isdigit():
-            # Read by Sphinx's format_date for html_last_updated_fmt.
-            os.environ["SOURCE_DATE_EPOCH"] = stamp
+
+
+def _date_pages_without_source(app: Sphinx, pagename: str, templatename: str,
+                                context: dict[str, Any], doctree: Any) -> None:
+    """After sphinx-last-updated-by-git (priority 500): an undated page with no source
+    gets the date of the newest commit of any page."""
+    if context.get("last_updated") is not None or "sourcename" in context:
+        return
+    stamps = [data[0] for data in getattr(app.env, "git_last_updated", {}).values()
+              if data is not None and data[0] is not None]
+    if stamps and app.config.html_last_updated_fmt:
+        date = datetime.fromtimestamp(int(max(stamps)), timezone.utc)
+        context["last_updated"] = format_date(
+            app.config.html_last_updated_fmt,
+            date=date.astimezone(app.config.git_last_updated_timezone),
+            language=app.config.language)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("book_appendix_caption", "Appendix", "env", [str])
     app.add_config_value("book_html_only", [], "env", [list])
+    app.setup_extension("sphinx_last_updated_by_git")
     app.connect("config-inited", _configure)
+    app.connect("html-page-context", _date_pages_without_source, priority=600)
     # After the toctree collector (500) has numbered everything.
     app.connect("env-get-updated", _letter_appendices, priority=900)
     app.add_directive("package-versions", PackageVersionsDirective)

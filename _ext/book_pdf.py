@@ -34,6 +34,10 @@ For the HTML build: when ``_build/latex/book.pdf`` exists, it is copied to
 print dialog) links to it, and the ``{book-pdf}`` directive on the landing page
 shows its paragraph followed by the link. Without the PDF there is no link at all
 (and a stale copy is removed), never a dead one.
+
+Why no package: each item mends how sphinx-jupyterbook-latex, sphinx-proof and
+sphinx-exercise meet in LaTeX (or this book's macros and fonts); none of them, nor a
+separate extension, offers these as options.
 """
 
 from __future__ import annotations

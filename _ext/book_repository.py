@@ -16,6 +16,9 @@ repository button and the Binder and Colab launch buttons point at it; with no
 repository they are left out rather than pointing at a stand-in. (Jupyter Book 1
 would otherwise fill in its own default, the jupyter-book repository.) Colab opens
 only GitHub repositories, so its button needs a ``github.com`` URL.
+
+Why no package: Jupyter Book 1 reads ``repository.url`` from ``_config.yml`` only, and no
+maintained extension takes it from the environment or the git remote at build time.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ show on the site either.
 
 ``tools/insert_colab_cell.py`` writes it as the first cell of each chapter, or rewrites
 it there when the repository changes; ``tests/test_colab_cell.py`` checks it.
+
+Why no package: Colab has no setting that installs a package when it opens a notebook, and
+Jupyter Book 1's launch buttons add no install cell; the cell must be in the notebook.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fix three defects of Jupyter Book 1's default pages at their source.
+"""Fix four defects of Jupyter Book 1's default pages at their source.
 
 1. **Duplicated inline scripts.** ``sphinx-thebe`` and ``sphinx-togglebutton``
    register inline ``<script>`` bodies with ``filename=None`` after the HTML
@@ -25,6 +25,10 @@
 4. **A stale domain index.** With ``html_domain_indices`` off (``_config.yml``),
    Sphinx stops writing sphinx-proof's "Proof Index" (``prf-prf.html``) but leaves
    the copy an earlier build wrote in ``_build/html``; it is removed.
+
+Why no package: these are defects of the sphinx-thebe, sphinx-togglebutton,
+pydata-sphinx-theme and Sphinx releases pinned in requirements.lock; each item goes when a
+pinned release fixes it.
 """
 
 from __future__ import annotations

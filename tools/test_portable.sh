@@ -7,7 +7,8 @@
 #   OPENBLAS_CORETYPE=Prescott    SSE3 kernels, no FMA, and numpy's own loops without
 #                                 AVX2/AVX-512 (NPY_DISABLE_CPU_FEATURES): an old CPU
 #   OPENBLAS_NUM_THREADS=1        one BLAS thread (another split of every product)
-# A kernel this CPU cannot run (no AVX2, no AVX-512) is skipped, and said so. Every
+# A kernel this CPU cannot run (no AVX2, no AVX-512) is skipped, and said so; so is the
+# kernel OpenBLAS selects here by itself, which `make test` has just run. Every
 # configuration runs even if an earlier one failed; the summary lists the failing tests.
 # Usage: tools/test_portable.sh  (from the repository root, after `make env`)
 set -euo pipefail
@@ -36,7 +37,15 @@ print("    numpy SIMD above its baseline:",
       " ".join(f for f in __cpu_dispatch__ if __cpu_features__.get(f)) or "none")'
 }
 
+default_kernels() {  # the kernel of each OpenBLAS loaded, with no configuration set
+  .venv/bin/python -c '
+import numpy, scipy.linalg, threadpoolctl
+print(" ".join(sorted({str(i.get("architecture")).lower()
+                       for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"})))'
+}
+
 start=$(date +%s)
+default=$(default_kernels)
 summary=()
 status=0
 log=$(mktemp)
@@ -50,6 +59,12 @@ for cfg in "${CONFIGS[@]}"; do
   if [ -n "$need" ] && ! cpu_has "$need"; then
     echo "== $cfg: SKIPPED, this CPU has no $need"
     summary+=("skipped  $cfg (no $need)")
+    continue
+  fi
+  kernel=$(sed -n 's/^OPENBLAS_CORETYPE=\([A-Za-z0-9]*\)$/\1/p' <<<"$cfg" | tr 'A-Z' 'a-z')
+  if [ -n "$kernel" ] && [ "$kernel" = "$default" ]; then
+    echo "== $cfg: SKIPPED, OpenBLAS selects it here by itself (make test runs it)"
+    summary+=("skipped  $cfg (the default kernel here)")
     continue
   fi
   echo "== $cfg"

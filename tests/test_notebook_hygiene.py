@@ -3,7 +3,7 @@
 Read straight from the committed ``chapters/*.ipynb`` files (no kernel is started):
 
 * no cell carries ``metadata.execution`` (kernel timestamps: they change on every run and
-  would fill every diff; ``make notebooks`` strips them with ``tools/clean_notebooks.py``);
+  would fill every diff; ``make notebooks`` strips them with nbstripout);
 * the notebook was executed top to bottom in one fresh kernel: execution counts 1, ..., N;
 * every markdown cell closes each code fence it opens (an unclosed fence shows an empty code
   box on the page; MyST parses every cell on its own, so a fence cannot continue in the next);
@@ -72,7 +72,7 @@ def test_no_execution_timestamps(path: Path) -> None:
     stamped = [where for where, cell in _cells(path) if "execution" in cell.metadata]
     assert not stamped, (
         "metadata.execution (kernel timestamps) in " + ", ".join(stamped)
-        + "; run `make notebooks`, or `python tools/clean_notebooks.py` on the notebook"
+        + "; run `make notebooks` (nbstripout) on the notebook"
     )
 
 

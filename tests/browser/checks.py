@@ -288,8 +288,11 @@ CODE_AND_OUTPUT_JS = """() => {
       texts.push({kind: 'code', where: where(el), text: el.textContent});
     }
   }
+  // A hidden cell's source is shown once its toggle is opened (as here, in the
+  // beforeprint state); hide-input and remove-input cells are what the check asks for.
   const cells = Array.from(document.querySelectorAll('article .cell .cell_input pre'))
-    .filter(visible).map(pre => ({where: where(pre), source: pre.textContent}));
+    .filter(pre => visible(pre) && !pre.closest('.tag_hide-input, .tag_remove-input'))
+    .map(pre => ({where: where(pre), source: pre.textContent}));
   return {texts, cells};
 }"""
 

@@ -12,7 +12,9 @@ a page with a deliberate fault.
 * ``print``: after ``beforeprint``, a formula is left untypeset, an exercise solution
   or a dropdown stays closed; after ``afterprint``, the page is not as it was;
 * ``math``: a maths element not typeset, a MathJax TeX error, MathJax loaded other than
-  once;
+  once or a MathJax file fetched twice, a TeX extension fetched on demand (printing
+  would typeset asynchronously), MathJax on a page with no maths (no script, no file,
+  no ``window.MathJax``); a console message from MathJax (``test_browser.py``);
 * ``width``: a display equation or a code block wider than its column (1280 px), or
   a display equation that runs under its equation number;
 * ``empty-code``: a code box with no text;
@@ -119,7 +121,13 @@ MATH_JS = """async () => {
                                  || e.querySelector('mjx-lazy')).length,
     containers: document.querySelectorAll('mjx-container').length,
     errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent),
-    scripts: Array.from(document.scripts).filter(s => /mathjax\\/tex/i.test(s.src)).map(s => s.src),
+    // MathJax's own script tag (its loader, or a combined file), and every MathJax file
+    // fetched: the components its loader adds, fonts, the book's mathjax_lazy.js.
+    scripts: Array.from(document.scripts)
+      .filter(s => /\\/mathjax\\/(startup|tex-[\\w-]+)\\.js(\\?|$)/.test(s.src)).map(s => s.src),
+    files: performance.getEntriesByType('resource').map(r => r.name)
+      .filter(n => /\\/_static\\/mathjax[\\/_]/.test(n)),
+    hasConfig: 'MathJax' in window,
     hasMathJax: !!window.MathJax && !!window.MathJax.version,
   };
 }"""
@@ -369,6 +377,35 @@ def code_and_output_problems(page: Any) -> list[Problem]:
     return problems
 
 
+def math_problems(math: dict[str, Any]) -> list[str]:
+    """What ``MATH_JS`` found (after printing has typeset everything) that is wrong."""
+    problems = []
+    if math["maths"]:
+        if not math["hasMathJax"]:
+            problems.append("math: the page has maths but MathJax did not start")
+        if len(math["scripts"]) != 1:
+            problems.append(f"math: MathJax loaded {len(math['scripts'])} times")
+        twice = sorted({f for f in math["files"] if math["files"].count(f) > 1})
+        if twice:
+            problems.append(f"math: MathJax files fetched twice: {twice}")
+        # Every TeX extension the book needs is loaded up front (offline_mathjax.py):
+        # one fetched on demand (autoload) makes printing's typesetting asynchronous.
+        fetched = [f for f in math["files"] if "/input/tex/extensions/" in f]
+        if fetched:
+            problems.append(f"math: TeX extensions fetched on demand: {fetched} (list them "
+                            "in _config.yml, mathjax3_config.loader.load)")
+        if math["untypeset"]:
+            problems.append(f"math: {math['untypeset']} of {math['maths']} maths elements not typeset")
+        if math["containers"] < math["maths"]:
+            problems.append("math: fewer MathJax containers than maths elements")
+    elif math["files"] or math["scripts"] or math["hasConfig"]:
+        problems.append("math: a page with no maths loads MathJax: "
+                        f"{sorted(set(math['files'] + math['scripts'])) or 'window.MathJax'}")
+    if math["errors"]:
+        problems.append(f"math: MathJax TeX errors: {math['errors']}")
+    return problems
+
+
 def settle(page: Any) -> float:
     """Wait until the page has loaded and MathJax has typeset what is in view;
     return the longest main-thread task (ms) seen so far."""
@@ -406,17 +443,7 @@ def check_page(page: Any, page_path: str, longest: float, *, chapter: bool) -> l
     after = page.evaluate(AFTER_PRINT_JS)
     if after != before:
         problems.append(f"print: after afterprint the page is {after}, not {before} as before")
-    if math["maths"]:
-        if not math["hasMathJax"]:
-            problems.append("math: the page has maths but MathJax did not start")
-        if len(math["scripts"]) != 1:
-            problems.append(f"math: MathJax loaded {len(math['scripts'])} times")
-        if math["untypeset"]:
-            problems.append(f"math: {math['untypeset']} of {math['maths']} maths elements not typeset")
-        if math["containers"] < math["maths"]:
-            problems.append("math: fewer MathJax containers than maths elements")
-    if math["errors"]:
-        problems.append(f"math: MathJax TeX errors: {math['errors']}")
+    problems += math_problems(math)
     for w in widths:
         problems.append(f"width: {w['kind']} {w['what']} is {w['width']} px wide in a "
                         f"{w['column']} px column")

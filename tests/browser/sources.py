@@ -32,7 +32,8 @@ _LABEL_DEFINITIONS = [
 ]
 
 
-def _toc_files(root: Path) -> list[Path]:
+def toc_files(root: Path = ROOT) -> list[Path]:
+    """The source file of every document of ``_toc.yml``, in its order."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     names = [toc["root"]]
     for part in toc.get("parts", []):
@@ -61,7 +62,7 @@ def _labels_of(path: Path) -> set[str]:
 
 @functools.cache
 def defined_labels(root: Path = ROOT) -> frozenset[str]:
-    return frozenset().union(*(_labels_of(path) for path in _toc_files(root)))
+    return frozenset().union(*(_labels_of(path) for path in toc_files(root)))
 
 
 @functools.cache

@@ -3,9 +3,10 @@
 Each page is loaded at 1280 x 900 with every request to another host blocked, and
 fails on any problem ``checks.check_page`` finds (its docstring lists them: a long
 main-thread task while loading, lazy typesetting off, printing that hides anything,
-maths not typeset or a TeX error, a display equation or code block wider than its
+maths not typeset or a TeX error, MathJax on a page with no maths, a display equation or code block wider than its
 column, an empty code box, raw TeX in the text, an image without alt text or caption,
-no favicon) and on any console or page error, any same-site request that fails or
+no favicon) and on any console or page error (and any console message of MathJax's),
+any same-site request that fails or
 answers 4xx/5xx, and any request to another host. A screenshot of each page (its
 first screen, after printing has typeset everything) goes to ``_build/screenshots/``;
 ``make screenshots`` takes the chapters' answer boxes and widest equations at 1280 px
@@ -23,8 +24,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from .checks import LONGTASK_LIMIT_MS, check_page, settle
-from .conftest import SCREENSHOTS, SITE
+from .conftest import ROOT, SCREENSHOTS, SITE
 from .longtasks import LONGTASK_INIT_JS
+from .sources import toc_files
 
 # Offenders of the content checks (inline-math, label, setup-cell) known when the checks
 # were written, while the chapters are being rewritten: {check: {page: [key, ...]}}.
@@ -45,8 +47,12 @@ PAGES = sorted(
 REDIRECT = re.compile(r'http-equiv="refresh"[^>]*url=([^"\s>]+)', re.IGNORECASE)
 
 
-def test_site_has_every_chapter() -> None:
-    expected = {
+def test_site_has_every_page_of_the_toc() -> None:
+    """``test_page`` loads every document of ``_toc.yml`` (so every formula of the
+    sources is typeset, and checked for TeX errors, with the site's MathJax)."""
+    expected = {path.relative_to(ROOT).with_suffix(".html").as_posix()
+                for path in toc_files()}
+    expected |= {
         "intro.html",
         "chapters/01_minmax_mlp.html",
         "chapters/02_residual_backprop.html",
@@ -100,6 +106,9 @@ def open_page(browser: Any, site_url: str, page_path: str) -> tuple[Any, Any, li
     page.add_init_script(LONGTASK_INIT_JS)
     page.on("console", lambda m: problems.append(f"network: console {m.type}: {m.text}")
             if m.type == "error" else None)
+    # MathJax reports a configuration it ignores (an unknown option) as a warning.
+    page.on("console", lambda m: problems.append(f"math: console {m.type}: {m.text}")
+            if m.type != "error" and m.text.startswith("MathJax") else None)
     page.on("pageerror", lambda e: problems.append(f"network: page error: {e}"))
     page.on("response", lambda r: problems.append(f"network: HTTP {r.status} for {r.url}")
             if r.status >= 400 and urlsplit(r.url).netloc == host else None)

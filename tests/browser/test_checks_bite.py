@@ -10,7 +10,9 @@ favicon, an inline formula wider than the column, footer titles that may not wra
 internal label in an output and in a code block, a visible set-up cell and a caption
 in light grey. Every check must report it. Chapter 1 with ``ui/lazy`` taken out of its
 configuration fails the lazy check; a known offender that a page no longer has is
-reported.
+reported. MathJax on a page with no maths, or a TeX extension fetched on demand, fails
+the maths check; the TeX inventory fails with the TeX input reduced to its base package,
+and on a macro that no component defines.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from . import test_browser
-from .checks import Problem, check_page, settle
+from .checks import Problem, check_page, math_problems, settle
 from .conftest import SITE
+from .tex_inventory import Formula, inventory, typeset
+from .test_tex_inventory import maths_page
 from .longtasks import LONGTASK_INIT_JS
 from .sources import defined_labels
 
@@ -116,9 +120,9 @@ def test_lazy_check_bites(browser: Any, site_url: str) -> None:
 
     def eager(route: Any) -> None:
         html = route.fetch().text()
-        assert '"load": ["ui/lazy"]' in html
-        route.fulfill(body=html.replace('"load": ["ui/lazy"]', '"load": []'),
-                      content_type="text/html; charset=utf-8")
+        lazy = ', "ui/lazy"], "dependencies": {"a11y/assistive-mml": ["ui/lazy"]}'
+        assert lazy in html
+        route.fulfill(body=html.replace(lazy, "]"), content_type="text/html; charset=utf-8")
 
     context.route("**/chapters/01_minmax_mlp.html", eager)
     page = context.new_page()
@@ -141,3 +145,38 @@ def test_a_fixed_known_offender_is_reported(monkeypatch: pytest.MonkeyPatch) -> 
     left = test_browser.without_known_offenders("intro.html", [still, other])
     assert left[0] is other and len(left) == 2, left
     assert "'fixed-since' is gone from intro.html" in left[1], left
+
+
+def test_math_check_bites_on_mathjax_where_no_maths() -> None:
+    """``math_problems`` on what ``MATH_JS`` returns: a page with no maths that loads a
+    MathJax file or defines ``window.MathJax``; a page with maths whose typesetting
+    fetched a TeX extension or a file twice; a clean page of each kind passes."""
+    none = {"maths": 0, "untypeset": 0, "containers": 0, "errors": [], "scripts": [],
+            "files": [], "hasConfig": False, "hasMathJax": False}
+    lazy_js = "http://h/_static/mathjax_lazy.js"
+    assert not math_problems(none)
+    assert math_problems({**none, "files": [lazy_js]})[0].startswith(
+        "math: a page with no maths loads MathJax")
+    assert math_problems({**none, "hasConfig": True})
+    loader = "http://h/_static/mathjax/startup.js"
+    some = {**none, "maths": 3, "containers": 3, "scripts": [loader], "hasConfig": True,
+            "hasMathJax": True, "files": [loader, "http://h/_static/mathjax/core.js"]}
+    assert not math_problems(some)
+    ext = "http://h/_static/mathjax/input/tex/extensions/boldsymbol.js"
+    assert "fetched on demand" in " ".join(math_problems({**some, "files": [*some["files"], ext]}))
+    assert "fetched twice" in " ".join(math_problems({**some, "files": [*some["files"], loader]}))
+
+
+def test_tex_inventory_bites(browser: Any, site_url: str) -> None:
+    """With the TeX input reduced to its base package (no ams, no configmacros: no
+    \\operatorname, no pmatrix, no \\R), and on a macro that nothing defines, the
+    inventory reports TeX errors and names the macros."""
+    def base_only(config: dict[str, Any]) -> None:
+        config["tex"]["packages"] = ["base"]
+
+    formulas = [f for f in inventory(SITE, test_browser.PAGES)
+                if {"\\operatorname", "\\R", "\\begin{pmatrix}"} & set(f.covers)]
+    formulas.append(Formula("span", "\\(\\nosuchmacro x\\)", "(test)", ("\\nosuchmacro",)))
+    text = "\n".join(typeset(browser, site_url, SITE, formulas, maths_page(), base_only))
+    for token in ("\\operatorname", "\\R", "\\begin{pmatrix}", "\\nosuchmacro"):
+        assert "TeX error" in text and token in text, f"{token} not reported:\n{text}"

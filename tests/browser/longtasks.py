@@ -1,5 +1,4 @@
-"""Main-thread long tasks while a page loads (shared by the browser test and
-``tools/measure_longtasks.py``).
+"""Main-thread long tasks while a page loads, as the browser test measures them.
 
 ``LONGTASK_INIT_JS`` is given to ``page.add_init_script``: it runs before any
 script of the page and records every ``longtask`` entry (a task of 50 ms or

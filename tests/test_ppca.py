@@ -41,6 +41,7 @@ from hw4lib import (
     ppca_posterior,
 )
 from hw4lib.ppca import ConvergenceWarning
+from oracles import spectrum_data
 
 SETTINGS = settings(deadline=None, max_examples=25)
 
@@ -563,23 +564,12 @@ def test_public_names() -> None:
         assert name in hw4lib.__all__ and hasattr(hw4lib, name)
 
 
-# ---------------------------------------------------------------- review findings
-def near_degenerate(n: int, spectrum: list[float], seed: int = 0) -> np.ndarray:
-    """Centred data whose sample covariance has exactly the given eigenvalues."""
-    rng = np.random.default_rng(seed)
-    d = len(spectrum)
-    Q = np.linalg.qr(rng.standard_normal((n, d)))[0]
-    Q = np.linalg.qr(Q - Q.mean(axis=0))[0]
-    Q -= Q.mean(axis=0)
-    V = np.linalg.qr(rng.standard_normal((d, d)))[0]
-    return np.sqrt(n) * Q * np.sqrt(spectrum) @ V.T
-
-
+# ---------------------------------------------------------------- near-degenerate spectra
 @pytest.mark.parametrize("gap", [3e-4, 1e-4])
 def test_ppca_near_degenerate_eigenvalues_are_the_maximum_or_warned(gap: float) -> None:
     """lambda_1 and lambda_2 almost equal: the fixed-point residual is small far from the
     maximum (it is the eigengap times the angle); the gain estimate must not be fooled."""
-    X = near_degenerate(3000, [1.0, 1.0 - gap] + [0.5] * 6)
+    X = spectrum_data(3000, [1.0, 1.0 - gap] + [0.5] * 6)
     for seed in range(3):
         model, warned = fit_recording(PPCA(n_components=1, random_state=seed, max_iter=200), X)
         check_maximum_or_warned(model, X, warned)

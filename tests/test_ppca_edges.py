@@ -23,6 +23,7 @@ import hw4lib
 import hw4lib._ppca_complete as complete
 from hw4lib import PPCA, ppca_closed_form, ppca_em, ppca_log_likelihood
 from hw4lib.ppca import ConvergenceWarning
+from oracles import observed_loglik, spectrum_data
 
 LOG_2PI = np.log(2.0 * np.pi)
 TOL = PPCA().tol  # the default, nats per sample
@@ -53,15 +54,6 @@ def gaussian_ll(X: np.ndarray, mean: np.ndarray, C: np.ndarray) -> float:
     return float(multivariate_normal(mean, C).logpdf(X).sum())
 
 
-def observed_ll(X: np.ndarray, mean: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Each row's log-density of its observed entries, by scipy (0 for a row with none)."""
-    out = np.zeros(len(X))
-    for i, x in enumerate(X):
-        o = ~np.isnan(x)
-        if o.any():
-            out[i] = multivariate_normal(mean[o], C[np.ix_(o, o)]).logpdf(x[o])
-    return out
-
 
 def observed_ll_exact(X: np.ndarray, mean: np.ndarray, W: np.ndarray, sigma2: float) -> np.ndarray:
     """The same densities in 40-digit arithmetic (mpmath), for models with a tiny sigma2, where
@@ -90,17 +82,6 @@ def fit_strict(model: PPCA, X: np.ndarray) -> tuple[PPCA, list[warnings.WarningM
     bad = [w for w in caught if not issubclass(w.category, ConvergenceWarning)]
     assert not bad, [str(w.message) for w in bad]
     return model, caught
-
-
-def spectrum_data(n: int, spectrum: np.ndarray, seed: int) -> np.ndarray:
-    """Centred data whose sample covariance has exactly the given eigenvalues."""
-    rng = np.random.default_rng(seed)
-    d = len(spectrum)
-    Q = np.linalg.qr(rng.standard_normal((n, d)))[0]
-    Q = np.linalg.qr(Q - Q.mean(axis=0))[0]
-    Q -= Q.mean(axis=0)
-    V = np.linalg.qr(rng.standard_normal((d, d)))[0]
-    return np.sqrt(n) * Q * np.sqrt(spectrum) @ V.T
 
 
 # ---------------------------------------------------------------- 1. the whole float range
@@ -225,7 +206,7 @@ def test_few_rows_low_rank_are_named_and_their_scores_are_the_density(seed: int)
     assert all(issubclass(w.category, ConvergenceWarning) for w in caught)
     ll = model.log_likelihood_
     assert np.all(np.diff(ll) >= -1e-9 * abs(ll[-1]))
-    np.testing.assert_allclose(model.score_samples(X), observed_ll(X, model.mean_, model.get_covariance()),
+    np.testing.assert_allclose(model.score_samples(X), observed_loglik(X, model.mean_, model.get_covariance()),
                                rtol=1e-6, atol=1e-6)
 
 
@@ -399,7 +380,7 @@ def test_score_with_nan_is_the_log_likelihood_per_observed_entry_times_d() -> No
     Xn[rng.random(X.shape) < 0.5] = np.nan
     C = model.get_covariance()
     n_obs = (~np.isnan(Xn)).sum()
-    np.testing.assert_allclose(model.score(Xn), observed_ll(Xn, model.mean_, C).sum() / n_obs * 8, rtol=1e-10)
+    np.testing.assert_allclose(model.score(Xn), observed_loglik(Xn, model.mean_, C).sum() / n_obs * 8, rtol=1e-10)
     np.testing.assert_allclose(model.score(X), gaussian_ll(X, model.mean_, C) / 500, rtol=1e-10)
     holes = Xn.copy()
     holes[:, 2:] = np.nan  # two entries per row: their density per entry is below a full row's

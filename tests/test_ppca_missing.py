@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 import hw4lib._ppca_missing as missing
 from hw4lib._ppca_common import EMSettings
 from hw4lib import PPCA, ppca_closed_form
+from oracles import observed_loglik
 
 
 def factor_data(n: int, d: int, q: int, seed: int, offset: float = 3.0) -> np.ndarray:
@@ -45,14 +46,7 @@ def blocks(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def observed_loglik(X: np.ndarray, mean: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Each row's log-density of its observed entries, by scipy (0 for a row with none)."""
-    out = np.zeros(len(X))
-    for i, x in enumerate(X):
-        o = ~np.isnan(x)
-        if o.any():
-            out[i] = multivariate_normal(mean[o], C[np.ix_(o, o)]).logpdf(x[o])
-    return out
+
 
 
 def optimise(X: np.ndarray, q: int, restarts: int = 0) -> tuple[float, np.ndarray]:

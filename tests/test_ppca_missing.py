@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import minimize
-from scipy.stats import multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 
 import hw4lib._ppca_missing as missing
